@@ -1,0 +1,67 @@
+"""Command line: `python -m bot run | sandbox | migrate | check-config`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from bot.config import Settings, load_settings_or_exit
+from bot.logs import setup_logging
+
+logger = logging.getLogger("bot")
+
+
+def _secrets(settings: Settings) -> list[str]:
+    return [s.get_secret_value() for s in (settings.bot_token, settings.webhook_secret) if s]
+
+
+def cmd_migrate(settings: Settings, revision: str) -> None:
+    from db.migrate import upgrade
+
+    upgrade(settings.database_url, revision)
+    logger.info("database is at revision %s", revision)
+
+
+def cmd_run(settings: Settings) -> None:
+    from bot import app
+
+    if settings.bot_token is None:
+        logger.info("BOT_TOKEN is not set: starting the local sandbox instead of Telegram")
+        cmd_sandbox(settings)
+    elif settings.webhook_url:
+        app.run_webhook(settings)
+    else:
+        asyncio.run(app.run_polling(settings))
+
+
+def cmd_sandbox(settings: Settings) -> None:
+    from bot.sandbox_run import run_sandbox
+
+    asyncio.run(run_sandbox(settings))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (polling, webhook if WEBHOOK_URL, sandbox if no token)")
+    sub.add_parser("sandbox", help="run the local Bot API emulator and the bot against it")
+    migrate = sub.add_parser("migrate", help="upgrade the database schema")
+    migrate.add_argument("--revision", default="head")
+    sub.add_parser("check-config", help="validate the configuration and exit")
+    args = parser.parse_args(argv)
+
+    settings = load_settings_or_exit()
+    setup_logging(settings.log_level, _secrets(settings))
+    if args.command == "migrate":
+        cmd_migrate(settings, args.revision)
+    elif args.command == "run":
+        cmd_run(settings)
+    elif args.command == "sandbox":
+        cmd_sandbox(settings)
+    else:
+        print("configuration is valid")
+
+
+if __name__ == "__main__":
+    main()

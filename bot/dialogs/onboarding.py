@@ -1,0 +1,205 @@
+"""First contact: language, consent to personal-data processing, then the main menu."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+
+
+class Onboarding(StatesGroup):
+    language = State()
+    consent = State()
+
+
+class LangCb(CallbackData, prefix="lang"):
+    code: str
+
+
+class ConsentCb(CallbackData, prefix="consent"):
+    action: str  # accept | full | decline | review
+
+
+class MenuCb(CallbackData, prefix="menu"):
+    item: str  # main | sos | language | privacy | help | withdraw
+
+
+LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def language_text() -> str:
+    return _("Hello! Please choose the language we will talk in.")
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(name, LangCb(code=code)) for code, name in LANGUAGE_NAMES.items()]
+        ]
+    )
+
+
+def consent_text() -> str:
+    return _(
+        "<b>«Семья рядом»</b> helps families in a difficult situation: it tells you where to "
+        "turn and passes your request to the specialists of the «Дети в семье» service.\n\n"
+        "To help, we need to keep what you write to us, and your phone number if you choose "
+        "to share it. We use it only to help your family, we do not pass it to outsiders, "
+        "and you can withdraw your consent at any time with /privacy.\n\n"
+        "Do you agree to the processing of your personal data?"
+    )
+
+
+def consent_full_text(settings: Settings) -> str:
+    return _(
+        "<b>Personal data notice</b> (version {version})\n\n"
+        "<b>Who processes the data.</b> The regional family support service «Дети в семье» "
+        "and the organisations it routes your request to.\n\n"
+        "<b>What data.</b> Your Telegram account number, the language you chose, your region, "
+        "what you write to the bot, and your phone number only if you share it yourself. "
+        "We do not ask for your name.\n\n"
+        "<b>Why.</b> To understand what help your family needs, to pass the request to a "
+        "specialist, to answer you and to ask later how things are going.\n\n"
+        "<b>Who sees it.</b> Only the duty specialists of the service that takes your "
+        "request, and the coordinator of the programme in your region.\n\n"
+        "<b>How long.</b> As long as it is needed to help you. You can withdraw your consent "
+        "at any time with /privacy; after that we stop processing your data.\n\n"
+        "<b>Legal basis.</b> Federal Law No. 152-FZ «On Personal Data», with your consent."
+    ).format(version=escape(settings.consent_version))
+
+
+def consent_keyboard(*, include_full: bool = True) -> InlineKeyboardMarkup:
+    rows = [[_button(_("I agree"), ConsentCb(action="accept"))]]
+    if include_full:
+        rows.append([_button(_("Read the full notice"), ConsentCb(action="full"))])
+    rows.append([_button(_("I do not agree"), ConsentCb(action="decline"))])
+    rows.append([_button(_("🆘 Emergency contacts"), MenuCb(item="sos"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def declined_text(settings: Settings) -> str:
+    return _(
+        "Understood. We keep nothing about you except this refusal.\n\n"
+        "If you need urgent help, you can always call:\n{contacts}\n\n"
+        "If you change your mind, press the button below or send /start."
+    ).format(contacts=emergency_lines(settings))
+
+
+def declined_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(_("Back to the consent"), ConsentCb(action="review"))]]
+    )
+
+
+def emergency_lines(settings: Settings) -> str:
+    return _(
+        "• <b>{emergency}</b> — emergency services, free, day and night\n"
+        "• <b>{helpline}</b> — children's helpline: free, anonymous, day and night; "
+        "parents can call too"
+    ).format(emergency=escape(settings.emergency_phone), helpline=escape(settings.helpline_phone))
+
+
+def sos_text(settings: Settings) -> str:
+    return _(
+        "<b>If you or your child are in danger right now, call {emergency}.</b>\n\n"
+        "{contacts}\n\n"
+        "You are not alone. When you are ready, come back to the menu: /start"
+    ).format(emergency=escape(settings.emergency_phone), contacts=emergency_lines(settings))
+
+
+def main_menu_text() -> str:
+    return _("How can we help? Choose below. Emergency contacts are always one tap away.")
+
+
+def main_menu_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(_("🆘 Emergency contacts"), MenuCb(item="sos"))],
+            [
+                _button(_("🌐 Language"), MenuCb(item="language")),
+                _button(_("🔒 My data"), MenuCb(item="privacy")),
+            ],
+            [_button(_("ℹ️ How it works"), MenuCb(item="help"))],
+        ]
+    )
+
+
+def back_to_menu_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(_("« Menu"), MenuCb(item="main"))]])
+
+
+def help_text() -> str:
+    return _(
+        "<b>«Семья рядом»</b> is a quiet place to ask for help when things are hard for your "
+        "family. Specialists of the «Дети в семье» service read every request.\n\n"
+        "/start — main menu\n"
+        "/sos — emergency contacts, day and night\n"
+        "/language — change the language\n"
+        "/privacy — your data and your consent\n"
+        "/help — this note"
+    )
+
+
+def privacy_text(settings: Settings, *, consented: bool) -> str:
+    status = (
+        _("You gave your consent (notice version {version}).").format(
+            version=escape(settings.consent_version)
+        )
+        if consented
+        else _("You have not given your consent, so we keep nothing but that fact.")
+    )
+    return f"{consent_full_text(settings)}\n\n{status}"
+
+
+def privacy_keyboard(*, consented: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if consented:
+        rows.append([_button(_("Withdraw my consent"), MenuCb(item="withdraw"))])
+    else:
+        rows.append([_button(_("Give consent"), ConsentCb(action="review"))])
+    rows.append([_button(_("« Menu"), MenuCb(item="main"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def withdrawn_text() -> str:
+    return _(
+        "Your consent is withdrawn. We keep nothing about you except this fact. "
+        "You can come back at any time: /start"
+    )
+
+
+def hint_choose_language() -> str:
+    return _("Please choose a language with a button below.")
+
+
+def hint_consent() -> str:
+    return _(
+        "To continue, please choose one of the options below. If you need urgent help, send /sos."
+    )
+
+
+def hint_general() -> str:
+    return _(
+        "Thank you for writing. For now I answer the menu buttons and commands — "
+        "please choose what you need below."
+    )
+
+
+def stale_button_text() -> str:
+    return _("This button is out of date — here is the current menu.")
+
+
+def error_text(settings: Settings) -> str:
+    return _(
+        "Sorry, something went wrong on our side. Please try again in a minute. "
+        "If you need urgent help, call {emergency} or the helpline {helpline}."
+    ).format(emergency=settings.emergency_phone, helpline=settings.helpline_phone)

@@ -1,0 +1,18 @@
+"""The router tree, in one ordered place: specific routers first, the fallback last."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from bot.handlers import common, errors, fallback, membership
+
+
+def build_router() -> Router:
+    root = Router(name="root")
+    root.include_routers(
+        errors.create_router(),
+        membership.create_router(),
+        common.create_router(),
+        fallback.create_router(),  # keep last: it answers whatever the others did not
+    )
+    return root

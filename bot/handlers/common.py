@@ -1,0 +1,157 @@
+"""What works for everybody in a private chat, before and after consent:
+/start, /help, /sos, /language, /privacy and the menu buttons behind them."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import LOCALES, Settings
+from bot.dialogs import onboarding as ob
+from bot.dialogs.ui import show
+from bot.i18n import bot_commands
+from bot.services import people
+from db.models import Person
+
+Event = Message | CallbackQuery
+
+
+async def home(event: Event, person: Person, state: FSMContext) -> None:
+    """The screen this person should see now: language, then consent, then the menu."""
+    if person.locale is None:
+        await state.set_state(ob.Onboarding.language)
+        await show(event, ob.language_text(), ob.language_keyboard())
+    elif not person.has_consent:
+        await state.set_state(ob.Onboarding.consent)
+        await show(event, ob.consent_text(), ob.consent_keyboard())
+    else:
+        await state.clear()
+        await show(event, ob.main_menu_text(), ob.main_menu_keyboard())
+
+
+async def on_start(message: Message, person: Person, state: FSMContext) -> None:
+    await home(message, person, state)
+
+
+async def on_menu(query: CallbackQuery, person: Person, state: FSMContext) -> None:
+    await home(query, person, state)
+
+
+async def on_sos(event: Event, settings: Settings) -> None:
+    await show(event, ob.sos_text(settings), ob.back_to_menu_keyboard())
+
+
+async def on_help(event: Event) -> None:
+    await show(event, ob.help_text(), ob.back_to_menu_keyboard())
+
+
+async def on_language(event: Event, state: FSMContext) -> None:
+    await state.set_state(ob.Onboarding.language)
+    await show(event, ob.language_text(), ob.language_keyboard())
+
+
+async def on_language_chosen(
+    query: CallbackQuery,
+    callback_data: ob.LangCb,
+    person: Person,
+    state: FSMContext,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    people.set_locale(person, callback_data.code)
+    i18n.current_locale = callback_data.code
+    # The command menu follows the chosen language in this chat, whatever the phone's language.
+    await bot.set_my_commands(
+        bot_commands(i18n, callback_data.code),
+        scope=BotCommandScopeChat(chat_id=query.from_user.id),
+    )
+    await home(query, person, state)
+
+
+async def on_privacy(event: Event, person: Person, settings: Settings) -> None:
+    consented = person.has_consent
+    await show(
+        event,
+        ob.privacy_text(settings, consented=consented),
+        ob.privacy_keyboard(consented=consented),
+    )
+
+
+async def on_withdraw(
+    query: CallbackQuery, person: Person, session: AsyncSession, state: FSMContext
+) -> None:
+    people.decline_consent(session, person)
+    await state.clear()
+    await show(query, ob.withdrawn_text(), ob.declined_keyboard())
+
+
+async def on_consent_accept(
+    query: CallbackQuery,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
+) -> None:
+    if person.locale is None:  # an old consent screen pressed before a language was chosen
+        people.set_locale(person, settings.default_locale)
+    people.accept_consent(session, person, settings.consent_version)
+    await state.clear()
+    await show(
+        query,
+        "{}\n\n{}".format(_("Thank you for your trust."), ob.main_menu_text()),
+        ob.main_menu_keyboard(),
+    )
+
+
+async def on_consent_full(query: CallbackQuery, settings: Settings, state: FSMContext) -> None:
+    await state.set_state(ob.Onboarding.consent)
+    await show(query, ob.consent_full_text(settings), ob.consent_keyboard(include_full=False))
+
+
+async def on_consent_review(query: CallbackQuery, person: Person, state: FSMContext) -> None:
+    if person.has_consent:
+        await home(query, person, state)
+        return
+    await state.set_state(ob.Onboarding.consent)
+    await show(query, ob.consent_text(), ob.consent_keyboard())
+
+
+async def on_consent_decline(
+    query: CallbackQuery,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
+) -> None:
+    people.decline_consent(session, person)
+    await state.clear()
+    await show(query, ob.declined_text(settings), ob.declined_keyboard())
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    msg, cb = router.message.register, router.callback_query.register
+    msg(on_start, CommandStart())
+    cb(on_menu, ob.MenuCb.filter(F.item == "main"))
+    msg(on_sos, Command("sos"))
+    cb(on_sos, ob.MenuCb.filter(F.item == "sos"))
+    msg(on_help, Command("help"))
+    cb(on_help, ob.MenuCb.filter(F.item == "help"))
+    msg(on_language, Command("language"))
+    cb(on_language, ob.MenuCb.filter(F.item == "language"))
+    cb(on_language_chosen, ob.LangCb.filter(F.code.in_(LOCALES)))
+    msg(on_privacy, Command("privacy"))
+    cb(on_privacy, ob.MenuCb.filter(F.item == "privacy"))
+    cb(on_withdraw, ob.MenuCb.filter(F.item == "withdraw"))
+    cb(on_consent_accept, ob.ConsentCb.filter(F.action == "accept"))
+    cb(on_consent_full, ob.ConsentCb.filter(F.action == "full"))
+    cb(on_consent_review, ob.ConsentCb.filter(F.action == "review"))
+    cb(on_consent_decline, ob.ConsentCb.filter(F.action == "decline"))
+    return router

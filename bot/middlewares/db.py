@@ -1,0 +1,87 @@
+"""One database session per update, committed before the bot speaks.
+
+The session of the update being handled sits in a context variable. Before any call to the
+Bot API made while handling it, `CommitBeforeSend` commits that session: a family is never
+told "your request is registered" about data that is not yet durable, and the SQLite write
+lock is never held across a network round-trip.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from aiogram import BaseMiddleware
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+from aiogram.types import TelegramObject, Update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.repositories import ProcessedUpdatesRepo
+from db.session import Database
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+logger = logging.getLogger(__name__)
+
+current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.db.session() as session:
+            token = current_session.set(session)
+            data["session"] = session
+            try:
+                result = await handler(event, data)
+                await session.commit()
+                return result
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                current_session.reset(token)
+
+
+class CommitBeforeSend(BaseRequestMiddleware):
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        session = current_session.get()
+        if session is not None and session.in_transaction():
+            await session.commit()
+        return await make_request(bot, method)
+
+
+class DedupMiddleware(BaseMiddleware):
+    """Telegram re-delivers updates whose offset was not confirmed before a restart.
+
+    The update id is recorded in its own short transaction before handling, so a second
+    delivery does nothing: at most once is right for a bot that talks to people.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        bot: Bot = data["bot"]
+        async with self.db.session() as session, session.begin():
+            first = await ProcessedUpdatesRepo(session).mark(bot.id, event.update_id)
+        if not first:
+            logger.info("update %s was already processed; skipped", event.update_id)
+            return None
+        return await handler(event, data)

@@ -1,0 +1,60 @@
+"""Outgoing calls survive Telegram's back-pressure and brief outages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+logger = logging.getLogger(__name__)
+
+
+class RetryMiddleware(BaseRequestMiddleware):
+    """429: wait `retry_after`, then go on. 5xx and network errors: a few tries with backoff.
+
+    Waits are capped so a person is not left hanging for minutes; past the cap the error
+    reaches the error handler. Polling has its own backoff in aiogram and is left alone.
+    """
+
+    def __init__(self, attempts: int = 3, max_wait: float = 30.0, base_delay: float = 0.5) -> None:
+        self.attempts = attempts
+        self.max_wait = max_wait
+        self.base_delay = base_delay
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if method.__api_method__ == GetUpdates.__api_method__:
+            # aiogram's polling loop backs off by itself.
+            return await make_request(bot, method)
+        attempt = 1
+        while True:
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt >= self.attempts or exc.retry_after > self.max_wait:
+                    raise
+                logger.warning(
+                    "%s: flood control, waiting %ss", method.__api_method__, exc.retry_after
+                )
+                await asyncio.sleep(exc.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                if attempt >= self.attempts:
+                    raise
+                delay = self.base_delay * 2 ** (attempt - 1)
+                logger.warning(
+                    "%s: %s, retrying in %.1fs", method.__api_method__, type(exc).__name__, delay
+                )
+                await asyncio.sleep(delay)
+            attempt += 1

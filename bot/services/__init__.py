@@ -1,0 +1,1 @@
+"""The domain, free of aiogram: plain async functions taking a session."""

@@ -1,0 +1,63 @@
+"""People: first contact, roles from configuration, language and consent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utcnow
+from db.models import Person, Role
+from db.repositories import AuditRepo, PeopleRepo
+
+
+async def load_person(
+    session: AsyncSession, telegram_id: int, *, create: bool, admin_ids: Iterable[int] = ()
+) -> Person | None:
+    """The person behind a Telegram user; new people are created only where `create` allows
+    (a private chat), so that writing in a staff group does not enrol anyone as a parent."""
+    repo = PeopleRepo(session)
+    if create:
+        person: Person | None = (await repo.get_or_create(telegram_id))[0]
+    else:
+        person = await repo.by_telegram_id(telegram_id)
+    if person is not None and telegram_id in set(admin_ids) and person.role is not Role.ADMIN:
+        person.role = Role.ADMIN
+        AuditRepo(session).add(
+            "role.bootstrap_admin", actor_id=person.id, object_type="person", object_id=person.id
+        )
+    return person
+
+
+def set_locale(person: Person, locale: str) -> None:
+    person.locale = locale
+
+
+def accept_consent(session: AsyncSession, person: Person, version: str) -> None:
+    person.consent_version = version
+    person.consent_at = utcnow()
+    person.consent_declined_at = None
+    AuditRepo(session).add(
+        "consent.accept",
+        actor_id=person.id,
+        object_type="person",
+        object_id=person.id,
+        details={"version": version},
+    )
+
+
+def decline_consent(session: AsyncSession, person: Person) -> None:
+    """Keep only the refusal itself: no consent, no phone, no region."""
+    person.consent_version = None
+    person.consent_at = None
+    person.consent_declined_at = utcnow()
+    person.phone = None
+    person.region = None
+    AuditRepo(session).add(
+        "consent.decline", actor_id=person.id, object_type="person", object_id=person.id
+    )
+
+
+def mark_unreachable(person: Person) -> None:
+    """Telegram said 403: the person blocked the bot. Never message them again until they return."""
+    person.is_active = False

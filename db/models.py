@@ -1,0 +1,355 @@
+"""The domain's tables.
+
+Families' personal data is kept to what the work needs: a parent has no name column at all,
+only a Telegram id, settings and, when they choose to share it, a phone number. Everything a
+family writes lives in `requests` / `request_messages`, which `/forget` and retention wipe.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base, utcnow
+
+
+def _enum(cls: type[enum.StrEnum], length: int = 24) -> Enum:
+    # Non-native enums are portable between SQLite and PostgreSQL and store the readable value.
+    return Enum(
+        cls,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Role(enum.StrEnum):
+    PARENT = "parent"
+    SPECIALIST = "specialist"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class HelpKind(enum.StrEnum):
+    CRISIS_HOUSING = "crisis_housing"
+    PSYCHOLOGICAL = "psychological"
+    LEGAL = "legal"
+    RENTAL = "rental"  # social rental of baby items, «Мой малыш»
+    MATERIAL = "material"
+    ADDICTION = "addiction"
+    DAY_CARE = "day_care"
+    RESPITE = "respite"
+    PREGNANCY = "pregnancy"
+    TRAINING = "training"
+    MENTORING = "mentoring"
+    OTHER = "other"
+
+
+class Urgency(enum.StrEnum):
+    # A red flag: violence, no roof tonight, thinking of giving the child up.
+    EMERGENCY = "emergency"
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+class RequestStatus(enum.StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Outcome(enum.StrEnum):
+    HELPED = "helped"
+    REFERRED = "referred"
+    NO_CONTACT = "no_contact"
+    DECLINED = "declined"
+    DUPLICATE = "duplicate"
+
+
+class MessageDirection(enum.StrEnum):
+    FROM_FAMILY = "from_family"
+    TO_FAMILY = "to_family"
+    STAFF_NOTE = "staff_note"
+
+
+class WorkStatus(enum.StrEnum):
+    """Life cycle of durable work items (follow-ups, deliveries) claimed by scheduler ticks."""
+
+    PENDING = "pending"
+    WORKING = "working"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class CheckInAnswer(enum.StrEnum):
+    BETTER = "better"
+    SAME = "same"
+    WORSE = "worse"
+
+
+class BroadcastStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    WORKING = "working"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.PARENT)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    region: Mapped[str | None] = mapped_column(String(32))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Staff only: how colleagues see them. Parents are never stored by name.
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    consent_version: Mapped[str | None] = mapped_column(String(16))
+    consent_at: Mapped[datetime | None]
+    consent_declined_at: Mapped[datetime | None]
+    news_subscribed: Mapped[bool] = mapped_column(Boolean, default=False)
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False once Telegram says the person blocked the bot (403): never message them again.
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def has_consent(self) -> bool:
+        return self.consent_version is not None
+
+
+class ServiceQueue(Base):
+    __tablename__ = "service_queues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    help_kind: Mapped[HelpKind] = mapped_column(_enum(HelpKind))
+    region: Mapped[str | None] = mapped_column(String(32))  # None: serves every region
+    # The staff forum supergroup where each request of this queue becomes a topic.
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[QueueMember]] = relationship(
+        back_populates="queue", cascade="all, delete-orphan"
+    )
+
+
+class QueueMember(Base):
+    __tablename__ = "queue_members"
+
+    queue_id: Mapped[int] = mapped_column(
+        ForeignKey("service_queues.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    queue: Mapped[ServiceQueue] = relationship(back_populates="members")
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    level: Mapped[str] = mapped_column(String(16))
+    red_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HelpRequest(Base):
+    __tablename__ = "requests"
+    __table_args__ = (Index("ix_requests_queue_status_urgency", "queue_id", "status", "urgency"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    queue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_queues.id", ondelete="SET NULL")
+    )
+    assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL")
+    )
+    help_kind: Mapped[HelpKind] = mapped_column(_enum(HelpKind))
+    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency), default=Urgency.NORMAL)
+    red_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus), default=RequestStatus.NEW)
+    summary: Mapped[str | None] = mapped_column(Text)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    topic_thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome))
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    taken_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    messages: Mapped[list[RequestMessage]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestMessage.id"
+    )
+
+
+class RequestMessage(Base):
+    __tablename__ = "request_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[MessageDirection] = mapped_column(_enum(MessageDirection))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    family_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(32), default="text")
+    text: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    request: Mapped[HelpRequest] = relationship(back_populates="messages")
+
+
+class FollowUp(Base):
+    __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime]
+    status: Mapped[WorkStatus] = mapped_column(_enum(WorkStatus), default=WorkStatus.PENDING)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None]
+    answer: Mapped[CheckInAnswer | None] = mapped_column(_enum(CheckInAnswer))
+    answered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    # Who receives it: {"region": ..., "locale": ..., "role": ...}; absent keys mean "any".
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[BroadcastStatus] = mapped_column(
+        _enum(BroadcastStatus), default=BroadcastStatus.DRAFT
+    )
+    scheduled_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BroadcastDelivery(Base):
+    __tablename__ = "broadcast_deliveries"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "person_id"),
+        Index("ix_broadcast_deliveries_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus), default=DeliveryStatus.PENDING
+    )
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(256))
+
+
+class Invite(Base):
+    """One-time links that grant a staff role (the friendly way to onboard colleagues)."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    queue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_queues.id", ondelete="CASCADE")
+    )
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    """Who did what to which object. `details` never holds a family's words, names or phones."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[int | None] = mapped_column(BigInteger)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ProcessedUpdate(Base):
+    """Telegram may deliver an update twice (after a restart); the first insert wins."""
+
+    __tablename__ = "processed_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FsmRecord(Base):
+    """aiogram FSM state and data, so a conversation survives a restart."""
+
+    __tablename__ = "fsm_states"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
