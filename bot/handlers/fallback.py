@@ -26,7 +26,8 @@ async def on_stale_button(
     query: CallbackQuery, person: Person, state: FSMContext, callback_answer: CallbackAnswer
 ) -> None:
     callback_answer.text = ob.stale_button_text()
-    await home(query, person, state)
+    # A new message, not an edit: the old one may already show the current screen.
+    await home(query.message if isinstance(query.message, Message) else query, person, state)
 
 
 async def on_foreign_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:

@@ -1,0 +1,53 @@
+"""Layer 2: the real Dispatcher, in this process, polling the project's Bot API emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiogram import Bot, Dispatcher
+
+from bot.app import create_bot, create_dispatcher
+from bot.config import Settings, load_settings
+from db.session import Database
+from sandbox import Emulator
+from tests.helpers import until
+
+
+@dataclass
+class App:
+    emu: Emulator
+    settings: Settings
+    db: Database
+    bot: Bot
+    dp: Dispatcher
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[Emulator]:
+    async with Emulator() as emulator:
+        emulator.add_bot(username="semya_test_bot")
+        yield emulator
+
+
+@pytest.fixture
+async def app(emu: Emulator, db: Database, db_url: str) -> AsyncIterator[App]:
+    settings = load_settings(
+        database_url=db_url,
+        telegram_api_url=emu.api_url,
+        bot_token=emu.default_token,
+        admin_ids="",
+    )
+    bot = create_bot(settings)
+    dp = create_dispatcher(settings, db, scheduler=False)
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, polling_timeout=2, close_bot_session=True)
+    )
+    # getUpdates is logged when its long poll ends; getMe comes right before polling starts.
+    await until(lambda: emu.calls("getMe"), what="the bot to start polling")
+    yield App(emu, settings, db, bot, dp)
+    await dp.stop_polling()
+    await polling
+    assert emu.violations == [], "the bot made calls that Telegram would reject"

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import AuditLog, Person
+from tests.handlers.conftest import App
+from tests.helpers import until
+
+
+async def _person(app: App, telegram_id: int) -> Person | None:
+    async with app.db.session() as session:
+        return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+
+
+async def test_start_language_consent_menu_in_russian(app: App) -> None:
+    anna = app.emu.add_user(first_name="Анна", language_code="ru")
+    await anna.send("/start")
+    picker = await anna.wait_message("Выберите")
+    assert picker.buttons == [["Русский", "English"]]
+
+    cb = await anna.click("Русский")
+    consent = await anna.wait_message("согласны на обработку персональных данных")
+    assert consent.message_id == picker.message_id and consent.edited
+    assert await anna.wait_callback_answer(cb) is not None
+    assert ["Даю согласие"] in consent.buttons and ["🆘 Экстренные контакты"] in consent.buttons
+
+    await anna.click("Прочитать полностью")
+    full = await anna.wait_message("152-ФЗ")
+    assert ["Прочитать полностью"] not in full.buttons
+
+    await anna.click("Даю согласие")
+    menu = await anna.wait_message("Спасибо за доверие")
+    assert ["🆘 Экстренные контакты"] in menu.buttons
+
+    person = await _person(app, anna.id)
+    assert person is not None and person.locale == "ru"
+    assert person.consent_version == app.settings.consent_version and person.consent_at
+    async with app.db.session() as session:
+        actions = (await session.scalars(select(AuditLog.action))).all()
+    assert "consent.accept" in actions
+    await until(lambda: not app.emu.unanswered_callbacks(), what="every callback answered")
+
+
+async def test_english_speaker_gets_english_and_a_per_chat_command_menu(app: App) -> None:
+    john = app.emu.add_user(first_name="John", language_code="en")
+    await john.send("/start")
+    await john.wait_message("Please choose the language")
+    await john.click("English")
+    await john.wait_message("Do you agree to the processing")
+    calls = app.emu.calls("setMyCommands")
+    scoped = [c for c in calls if (c.params.get("scope") or {}).get("type") == "chat"]
+    assert scoped and scoped[-1].params["commands"][0]["description"] == "Main menu"
+
+
+async def test_decline_stores_only_the_refusal_and_offers_help(app: App) -> None:
+    user = app.emu.add_user(language_code="ru")
+    await user.send("/start")
+    await user.wait_message("Выберите")
+    await user.click("Русский")
+    await user.wait_message("согласны")
+    await user.click("Не даю согласия")
+    declined = await user.wait_message("кроме этого отказа")
+    assert "112" in declined.text and "8-800-2000-122" in declined.text
+    person = await _person(app, user.id)
+    assert person is not None and person.consent_version is None
+    assert person.consent_declined_at is not None and person.phone is None
+
+    await user.click("Вернуться к согласию")
+    await user.wait_message("согласны")
+
+
+async def test_sos_works_before_consent_and_before_language(app: App) -> None:
+    user = app.emu.add_user(language_code="en")
+    await user.send("/sos")
+    sos = await user.wait_message("in danger right now")
+    assert "112" in sos.text and "8-800-2000-122" in sos.text
+
+
+async def test_unexpected_input_gets_a_hint_not_silence(app: App) -> None:
+    user = app.emu.add_user(language_code="ru")
+    await user.send("/start")
+    await user.wait_message("Выберите")
+    await user.send("привет, мне нужна помощь")
+    hint = await user.wait_message("выберите язык кнопкой")
+    assert hint.buttons == [["Русский", "English"]]
+    await user.send_sticker()
+    await user.wait_message("выберите язык кнопкой")
+    await user.send("x" * 4096)
+    await user.wait_message("выберите язык кнопкой")
+
+    await user.click("Русский")
+    await user.wait_message("согласны")
+    await user.send_photo()
+    await user.wait_message("Чтобы продолжить")
+
+    await user.click("Даю согласие")
+    await user.wait_message("Спасибо за доверие")
+    await user.send("что дальше?")
+    menu_hint = await user.wait_message("Спасибо, что написали")
+    assert ["🆘 Экстренные контакты"] in menu_hint.buttons
+    await user.send("/unknown_command")
+    await user.wait_message("Спасибо, что написали")
+
+
+async def test_every_menu_button_answers(app: App) -> None:
+    user = app.emu.add_user(language_code="en")
+    await user.send("/start")
+    await user.wait_message("Please choose")
+    await user.click("English")
+    await user.wait_message("Do you agree")
+    await user.click("I agree")
+    await user.wait_message("Thank you for your trust")
+    for button, expected in [
+        ("🆘 Emergency contacts", "in danger right now"),
+        ("« Menu", "How can we help"),
+        ("ℹ️ How it works", "/sos"),
+        ("« Menu", "How can we help"),
+        ("🔒 My data", "You gave your consent"),
+        ("« Menu", "How can we help"),
+        ("🌐 Language", "Please choose"),
+        ("English", "How can we help"),
+    ]:
+        await user.click(button)
+        await user.wait_message(expected)
+    await until(lambda: not app.emu.unanswered_callbacks(), what="every callback answered")
+
+
+async def test_withdrawing_consent_from_privacy(app: App) -> None:
+    user = app.emu.add_user(language_code="en")
+    await user.send("/start")
+    await user.wait_message("Please choose")
+    await user.click("English")
+    await user.wait_message("Do you agree")
+    await user.click("I agree")
+    await user.wait_message("Thank you for your trust")
+    await user.send("/privacy")
+    await user.wait_message("You gave your consent")
+    await user.click("Withdraw my consent")
+    await user.wait_message("Your consent is withdrawn")
+    person = await _person(app, user.id)
+    assert person is not None and not person.has_consent
+    await user.send("/start")
+    await user.wait_message("Do you agree")
+
+
+async def test_a_stale_button_is_answered_and_shows_the_current_screen(app: App) -> None:
+    user = app.emu.add_user(language_code="en")
+    await user.send("/start")
+    picker = await user.wait_message("Please choose")
+    cb = await user.click_data(picker.message_id, "obsolete:button")
+    answer = await user.wait_callback_answer(cb)
+    assert "out of date" in (answer.get("text") or "")
+    await user.wait_message("Please choose")

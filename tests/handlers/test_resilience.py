@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import Person
+from tests.handlers.conftest import App
+from tests.helpers import until
+
+
+def _sent_to(app: App, chat_id: int, fragment: str) -> list[object]:
+    return [
+        c
+        for c in app.emu.calls("sendMessage")
+        if c.ok and c.params.get("chat_id") == chat_id and fragment in str(c.params.get("text"))
+    ]
+
+
+async def _active(app: App, telegram_id: int) -> bool | None:
+    async with app.db.session() as session:
+        return await session.scalar(
+            select(Person.is_active).where(Person.telegram_id == telegram_id)
+        )
+
+
+async def test_a_duplicated_update_is_ignored(app: App) -> None:
+    user = app.emu.add_user(language_code="en")
+    await user.send("/start")
+    await user.wait_message("Please choose")
+    bot = app.emu.world.bots_by_token[app.emu.default_token]
+    delivered = [u for c in app.emu.calls("getUpdates") for u in (c.result or [])]
+    start_update = next(u for u in delivered if u.get("message", {}).get("text") == "/start")
+    bot.updates.append(start_update)  # Telegram re-sends it, as after a restart
+    bot.signal.notify()
+    await until(
+        lambda: any(start_update in (c.result or []) for c in app.emu.calls("getUpdates")[-3:]),
+        what="the duplicate to be delivered",
+    )
+    await user.send("/sos")  # a marker: once this is answered, the duplicate was handled
+    await user.wait_message("in danger right now")
+    assert len(_sent_to(app, user.id, "Please choose")) == 1
+
+
+async def test_flood_control_is_waited_out(app: App) -> None:
+    user = app.emu.add_user(language_code="en")
+    app.emu.faults.inject("sendMessage", status=429, retry_after=1, times=1, chat_id=user.id)
+    await user.send("/sos")
+    await user.wait_message("in danger right now", timeout=10)
+    statuses = [
+        c.status for c in app.emu.calls("sendMessage") if c.params.get("chat_id") == user.id
+    ]
+    assert statuses == [429, 200]
+
+
+async def test_a_server_error_is_retried(app: App) -> None:
+    user = app.emu.add_user(language_code="en")
+    app.emu.faults.inject("sendMessage", status=502, times=1, chat_id=user.id)
+    await user.send("/help")
+    await user.wait_message("/privacy")
+
+
+async def test_a_failing_handler_ends_in_a_polite_apology(app: App) -> None:
+    user = app.emu.add_user(language_code="ru")
+    app.emu.faults.inject(
+        "sendMessage", status=400, times=1, chat_id=user.id, description="Bad Request: injected"
+    )
+    await user.send("/sos")
+    apology = await user.wait_message("что-то пошло не так")
+    assert "112" in apology.text
+    app.emu.log.violations.clear()  # the injected 400 is the point of this test
+
+
+async def test_blocking_and_unblocking_the_bot(app: App) -> None:
+    user = app.emu.add_user(language_code="en")
+    await user.send("/start")
+    await user.wait_message("Please choose")
+    user.block()
+    await until(lambda: _is(app, user.id, False), what="the person to be marked unreachable")
+    user.unblock()
+    await until(lambda: _is(app, user.id, True), what="the person to be reachable again")
+
+
+async def _is(app: App, telegram_id: int, value: bool) -> bool:
+    return await _active(app, telegram_id) is value
+
+
+async def test_forbidden_while_answering_marks_the_person_unreachable(app: App) -> None:
+    user = app.emu.add_user(language_code="en")
+    await user.send("/start")
+    await user.wait_message("Please choose")
+    app.emu.faults.inject("sendMessage", status=403, times=1, chat_id=user.id)
+    await user.send("/sos")
+    await until(lambda: _is(app, user.id, False), what="the person to be marked unreachable")

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+
+async def until(
+    condition: Callable[[], Any | Awaitable[Any]], *, timeout: float = 10.0, what: str = "condition"
+) -> Any:
+    """Await a condition without fixed sleeps: re-check on each loop turn, give up after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if asyncio.iscoroutine(value) or isinstance(value, Awaitable):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.01)
