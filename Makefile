@@ -38,6 +38,7 @@ typecheck: $(STAMP)
 
 test: $(STAMP) $(MO)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot db sandbox
 	$(BIN)/python -m bot.catalogs check
 	$(BIN)/python -m pytest

@@ -22,11 +22,11 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.config import LOCALES, Settings
+from bot.dispatcher import TrackingDispatcher
 from bot.handlers import build_router
 from bot.i18n import LocaleMiddleware, bot_commands, create_i18n
 from bot.middlewares.callbacks import AlwaysAnswerCallbacks
 from bot.middlewares.db import CommitBeforeSend, DbSessionMiddleware, DedupMiddleware
-from bot.middlewares.inflight import InFlight
 from bot.middlewares.person import PersonMiddleware
 from bot.middlewares.retry import RetryMiddleware
 from bot.scheduler import create_scheduler
@@ -61,11 +61,9 @@ def create_dispatcher(
     settings: Settings, db: Database, *, i18n: I18n | None = None, scheduler: bool = True
 ) -> Dispatcher:
     i18n = i18n or create_i18n(settings.default_locale)
-    dp = Dispatcher(storage=DatabaseStorage(db), events_isolation=SimpleEventIsolation())
-    inflight = InFlight()
-    dp.workflow_data.update(settings=settings, db=db, i18n=i18n, inflight=inflight)
+    dp = TrackingDispatcher(storage=DatabaseStorage(db), events_isolation=SimpleEventIsolation())
+    dp.workflow_data.update(settings=settings, db=db, i18n=i18n)
 
-    dp.update.outer_middleware(inflight)
     dp.update.outer_middleware(DedupMiddleware(db))
     dp.update.outer_middleware(DbSessionMiddleware(db))
     dp.update.outer_middleware(PersonMiddleware(settings.admin_ids))
@@ -81,8 +79,8 @@ def create_dispatcher(
             jobs.start()
 
     async def on_shutdown() -> None:
-        if not await inflight.wait_idle(SHUTDOWN_GRACE):
-            logger.warning("shutdown: %d updates still running were cut off", inflight.count)
+        if not await dp.wait_idle(SHUTDOWN_GRACE):
+            logger.warning("shutdown: %d updates still running were cut off", dp.in_flight)
         if jobs is not None and jobs.running:
             jobs.shutdown(wait=False)
 

@@ -204,6 +204,17 @@ class Emulator:
             if cb.answer is None and t - cb.created >= older_than
         ]
 
+    def delivered_updates(self, bot: str | None = None) -> list[dict[str, Any]]:
+        """Every update handed out by getUpdates so far, in order."""
+        return [u for call in self.calls("getUpdates", bot) if call.ok for u in call.result or []]
+
+    def redeliver(self, update: dict[str, Any], bot: str | None = None) -> None:
+        """Queue an already delivered update again, as Telegram does after an unconfirmed
+        offset or a failed webhook call."""
+        account = self._bot(bot)
+        account.updates.append(update)
+        account.signal.notify()
+
     # -- the call pipeline -------------------------------------------------------------
 
     async def call(

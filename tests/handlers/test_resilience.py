@@ -26,13 +26,11 @@ async def test_a_duplicated_update_is_ignored(app: App) -> None:
     user = app.emu.add_user(language_code="en")
     await user.send("/start")
     await user.wait_message("Please choose")
-    bot = app.emu.world.bots_by_token[app.emu.default_token]
-    delivered = [u for c in app.emu.calls("getUpdates") for u in (c.result or [])]
+    delivered = app.emu.delivered_updates()
     start_update = next(u for u in delivered if u.get("message", {}).get("text") == "/start")
-    bot.updates.append(start_update)  # Telegram re-sends it, as after a restart
-    bot.signal.notify()
+    app.emu.redeliver(start_update)  # Telegram re-sends it, as after a restart
     await until(
-        lambda: any(start_update in (c.result or []) for c in app.emu.calls("getUpdates")[-3:]),
+        lambda: app.emu.delivered_updates().count(start_update) == 2,
         what="the duplicate to be delivered",
     )
     await user.send("/sos")  # a marker: once this is answered, the duplicate was handled

@@ -1,0 +1,88 @@
+"""Layer 3: the real bot process (`python -m bot run`) polling the emulator over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from db.session import Database
+from sandbox import Emulator
+from tests.conftest import env_for
+from tests.helpers import until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class BotProcess:
+    """One `python -m bot run`; can be stopped, killed and started again on the same data."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, emu: Emulator) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.emu = emu
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self, *args: str) -> None:
+        seen = len(self.emu.calls("getMe"))
+        log = self.log_path.open("ab")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", *args,
+            cwd=ROOT, env=self.env, stdout=log, stderr=log,
+        )  # fmt: skip
+        log.close()
+        proc = self.proc
+        await until(
+            lambda: len(self.emu.calls("getMe")) > seen or proc.returncode is not None,
+            timeout=30,
+            what="the bot process to start polling",
+        )
+        assert proc.returncode is None, f"the bot exited early:\n{self.log()}"
+
+    async def stop(self, sig: signal.Signals = signal.SIGTERM) -> float:
+        """Signal the process and wait for it; returns how long it took to exit."""
+        assert self.proc is not None
+        started = time.monotonic()
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+        await asyncio.wait_for(self.proc.wait(), timeout=20)
+        return time.monotonic() - started
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[Emulator]:
+    async with Emulator() as emulator:
+        emulator.add_bot(username="semya_e2e_bot")
+        yield emulator
+
+
+@pytest.fixture
+async def bot_process(
+    emu: Emulator, db: Database, db_url: str, tmp_path: Path
+) -> AsyncIterator[BotProcess]:
+    env = env_for(
+        BOT_TOKEN=emu.default_token,
+        TELEGRAM_API_URL=emu.api_url,
+        DATABASE_URL=db_url,
+        LOG_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("WEBHOOK_URL", None)
+    process = BotProcess(env, tmp_path / "bot.log", emu)
+    await process.start()
+    yield process
+    if process.proc is not None and process.proc.returncode is None:
+        process.proc.kill()
+        await process.proc.wait()
+    assert emu.violations == [], "the bot made calls that Telegram would reject"
+    if os.environ.get("E2E_SHOW_LOG"):
+        print(process.log())
