@@ -55,7 +55,7 @@ def fill_source() -> int:
             message.string = message.id
             filled += 1
     with catalog_path(SOURCE_LOCALE).open("wb") as fh:
-        write_po(fh, catalog, width=100)
+        write_po(fh, catalog)  # pybabel's own wrapping, so `make i18n` diffs stay small
     return filled
 
 

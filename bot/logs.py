@@ -33,3 +33,4 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root.setLevel(level)
     # aiohttp's access log would print webhook paths; aiogram's event log prints only ids.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

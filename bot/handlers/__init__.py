@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import common, errors, fallback, membership
+from bot.handlers import common, errors, fallback, groups, membership
 
 
 def build_router() -> Router:
@@ -13,6 +13,7 @@ def build_router() -> Router:
         errors.create_router(),
         membership.create_router(),
         common.create_router(),
+        groups.create_router(),
         fallback.create_router(),  # keep last: it answers whatever the others did not
     )
     return root

@@ -151,3 +151,19 @@ async def test_a_stale_button_is_answered_and_shows_the_current_screen(app: App)
     answer = await user.wait_callback_answer(cb)
     assert "out of date" in (answer.get("text") or "")
     await user.wait_message("Please choose")
+
+
+async def test_in_a_group_the_bot_points_to_a_private_chat(app: App) -> None:
+    member = app.emu.add_user(language_code="ru")
+    group = app.emu.add_group(title="Родительский клуб", members=[member])
+    await group.send(member, "/start")
+    reply = await group.wait_message(contains="личном чате")
+    assert reply.raw["reply_markup"]["inline_keyboard"][0][0]["url"].endswith("semya_test_bot")
+    await group.send(member, "/sos@semya_test_bot")
+    await group.wait_message(contains="112")
+    await group.send(member, "просто разговор в группе")
+    await group.send(member, "/help")
+    await group.wait_message(contains="личном чате")
+    texts = [m.text for m in group.history if m.from_bot]
+    assert len(texts) == 3  # ordinary group talk is not answered
+    assert await _person(app, member.id) is None  # nobody is enrolled from a group
