@@ -5,6 +5,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sandbox import TestUser
+
 
 async def until(
     condition: Callable[[], Any | Awaitable[Any]], *, timeout: float = 10.0, what: str = "condition"
@@ -20,3 +22,13 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+async def onboard(user: TestUser) -> None:
+    """Walk a new English-speaking user through language and consent to the main menu."""
+    await user.send("/start")
+    await user.wait_message("Please choose")
+    await user.click("English")
+    await user.wait_message("Do you agree")
+    await user.click("I agree")
+    await user.wait_message("Thank you for your trust")

@@ -83,11 +83,13 @@ async def on_privacy(event: Event, person: Person, settings: Settings) -> None:
 
 
 async def on_withdraw(
-    query: CallbackQuery, person: Person, session: AsyncSession, state: FSMContext
+    query: CallbackQuery,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
 ) -> None:
-    people.decline_consent(session, person)
-    await state.clear()
-    await show(query, ob.withdrawn_text(), ob.declined_keyboard())
+    await on_consent_decline(query, person, session, state, settings, withdrawn=True)
 
 
 async def on_consent_accept(
@@ -127,10 +129,13 @@ async def on_consent_decline(
     session: AsyncSession,
     state: FSMContext,
     settings: Settings,
+    *,
+    withdrawn: bool = False,
 ) -> None:
     people.decline_consent(session, person)
     await state.clear()
-    await show(query, ob.declined_text(settings), ob.declined_keyboard())
+    text = ob.withdrawn_text() if withdrawn else ob.declined_text(settings)
+    await show(query, text, ob.declined_keyboard())
 
 
 def create_router() -> Router:

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from db.models import AuditLog, Person
 from tests.handlers.conftest import App
-from tests.helpers import until
+from tests.helpers import onboard, until
 
 
 async def _person(app: App, telegram_id: int) -> Person | None:
@@ -104,12 +104,7 @@ async def test_unexpected_input_gets_a_hint_not_silence(app: App) -> None:
 
 async def test_every_menu_button_answers(app: App) -> None:
     user = app.emu.add_user(language_code="en")
-    await user.send("/start")
-    await user.wait_message("Please choose")
-    await user.click("English")
-    await user.wait_message("Do you agree")
-    await user.click("I agree")
-    await user.wait_message("Thank you for your trust")
+    await onboard(user)
     for button, expected in [
         ("🆘 Emergency contacts", "in danger right now"),
         ("« Menu", "How can we help"),
@@ -127,12 +122,7 @@ async def test_every_menu_button_answers(app: App) -> None:
 
 async def test_withdrawing_consent_from_privacy(app: App) -> None:
     user = app.emu.add_user(language_code="en")
-    await user.send("/start")
-    await user.wait_message("Please choose")
-    await user.click("English")
-    await user.wait_message("Do you agree")
-    await user.click("I agree")
-    await user.wait_message("Thank you for your trust")
+    await onboard(user)
     await user.send("/privacy")
     await user.wait_message("You gave your consent")
     await user.click("Withdraw my consent")
