@@ -100,12 +100,19 @@ def declined_keyboard() -> InlineKeyboardMarkup:
     )
 
 
+def _numbers(settings: Settings) -> dict[str, str]:
+    return {
+        "emergency": escape(settings.emergency_phone),
+        "helpline": escape(settings.helpline_phone),
+    }
+
+
 def emergency_lines(settings: Settings) -> str:
     return _(
         "• <b>{emergency}</b> — emergency services, free, day and night\n"
         "• <b>{helpline}</b> — children's helpline: free, anonymous, day and night; "
         "parents can call too"
-    ).format(emergency=escape(settings.emergency_phone), helpline=escape(settings.helpline_phone))
+    ).format(**_numbers(settings))
 
 
 def sos_text(settings: Settings) -> str:
@@ -113,7 +120,7 @@ def sos_text(settings: Settings) -> str:
         "<b>If you or your child are in danger right now, call {emergency}.</b>\n\n"
         "{contacts}\n\n"
         "You are not alone. When you are ready, come back to the menu: /start"
-    ).format(emergency=escape(settings.emergency_phone), contacts=emergency_lines(settings))
+    ).format(contacts=emergency_lines(settings), **_numbers(settings))
 
 
 def main_menu_text() -> str:
@@ -181,10 +188,12 @@ def hint_choose_language() -> str:
     return _("Please choose a language with a button below.")
 
 
-def hint_consent() -> str:
+def hint_consent(settings: Settings) -> str:
     return _(
-        "To continue, please choose one of the options below. If you need urgent help, send /sos."
-    )
+        "We are here for you. To continue, please choose one of the options below. "
+        "If you need help right now, call {emergency} or the helpline {helpline} — "
+        "free, day and night."
+    ).format(**_numbers(settings))
 
 
 def hint_general() -> str:
@@ -202,4 +211,4 @@ def error_text(settings: Settings) -> str:
     return _(
         "Sorry, something went wrong on our side. Please try again in a minute. "
         "If you need urgent help, call {emergency} or the helpline {helpline}."
-    ).format(emergency=settings.emergency_phone, helpline=settings.helpline_phone)
+    ).format(**_numbers(settings))

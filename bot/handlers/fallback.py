@@ -7,17 +7,20 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
+from bot.config import Settings
 from bot.dialogs import onboarding as ob
 from bot.handlers.common import home
 from db.models import Person
 
 
-async def on_unexpected_message(message: Message, person: Person, state: FSMContext) -> None:
+async def on_unexpected_message(
+    message: Message, person: Person, state: FSMContext, settings: Settings
+) -> None:
     current = await state.get_state()
     if current == ob.Onboarding.language.state or person.locale is None:
         await message.answer(ob.hint_choose_language(), reply_markup=ob.language_keyboard())
     elif not person.has_consent:
-        await message.answer(ob.hint_consent(), reply_markup=ob.consent_keyboard())
+        await message.answer(ob.hint_consent(settings), reply_markup=ob.consent_keyboard())
     else:
         await message.answer(ob.hint_general(), reply_markup=ob.main_menu_keyboard())
 

@@ -40,7 +40,7 @@ async def test_a_restart_mid_dialog_continues_the_dialog(
 
     await bot_process.start()
     await user.send("а что дальше?")
-    await user.wait_message("Чтобы продолжить")
+    await user.wait_message("Чтобы продолжить, выберите")
     await user.click("Даю согласие", message_id=consent.message_id)  # a button from before
     await user.wait_message("Спасибо за доверие")
     async with db.session() as session:
@@ -99,9 +99,9 @@ async def test_logs_carry_no_personal_data_or_token(emu: Emulator, bot_process: 
     await user.click("Русский")
     await user.wait_message("согласны")
     await user.send("меня зовут Снежана, мой телефон +7 999 123-45-67")
-    await user.wait_message("Чтобы продолжить")
+    await user.wait_message("Чтобы продолжить, выберите")
     await user.share_contact(phone="+79991234567")
-    await user.wait_message("Чтобы продолжить")
+    await user.wait_message("Чтобы продолжить, выберите")
     await bot_process.stop()
     log = bot_process.log()
     assert "Update id=" in log or "is handled" in log or "Start polling" in log

@@ -91,7 +91,8 @@ async def test_unexpected_input_gets_a_hint_not_silence(app: App) -> None:
     await user.click("Русский")
     await user.wait_message("согласны")
     await user.send_photo()
-    await user.wait_message("Чтобы продолжить")
+    hint = await user.wait_message("Чтобы продолжить, выберите")
+    assert "Мы рядом" in hint.text and "112" in hint.text and "8-800-2000-122" in hint.text
 
     await user.click("Даю согласие")
     await user.wait_message("Спасибо за доверие")
