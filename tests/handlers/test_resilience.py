@@ -88,3 +88,19 @@ async def test_forbidden_while_answering_marks_the_person_unreachable(app: App) 
     app.emu.faults.inject("sendMessage", status=403, times=1, chat_id=user.id)
     await user.send("/sos")
     await until(lambda: _is(app, user.id, False), what="the person to be marked unreachable")
+
+
+async def test_a_chatty_person_is_answered_within_telegrams_rate_limits(app: App) -> None:
+    app.emu.limiter.enabled = True
+    user = app.emu.add_user(language_code="en")
+    await user.send("/start")
+    await user.wait_message("Please choose")
+    for n in range(6):
+        await user.send(f"hello {n}")
+    for _ in range(6):
+        await user.wait_message("Please choose a language with a button", timeout=15)
+    statuses = [
+        c.status for c in app.emu.calls("sendMessage") if c.params.get("chat_id") == user.id
+    ]
+    assert 429 in statuses  # the limit was really hit, and waited out
+    assert statuses.count(200) == 7
