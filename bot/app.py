@@ -26,8 +26,9 @@ from bot.dispatcher import TrackingDispatcher
 from bot.handlers import build_router
 from bot.i18n import LocaleMiddleware, bot_commands, create_i18n
 from bot.middlewares.callbacks import AlwaysAnswerCallbacks
-from bot.middlewares.db import CommitBeforeSend, DbSessionMiddleware, DedupMiddleware
+from bot.middlewares.db import CommitBeforeSend, DbSessionMiddleware
 from bot.middlewares.person import PersonMiddleware
+from bot.middlewares.pin_types import PinResponseTypes
 from bot.middlewares.retry import RetryMiddleware
 from bot.scheduler import create_scheduler
 from bot.storage import DatabaseStorage
@@ -48,6 +49,7 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
         if settings.telegram_api_url
         else AiohttpSession()
     )
+    session.middleware(PinResponseTypes())
     session.middleware(CommitBeforeSend())
     session.middleware(RetryMiddleware())
     return Bot(
@@ -64,7 +66,6 @@ def create_dispatcher(
     dp = TrackingDispatcher(storage=DatabaseStorage(db), events_isolation=SimpleEventIsolation())
     dp.workflow_data.update(settings=settings, db=db, i18n=i18n)
 
-    dp.update.outer_middleware(DedupMiddleware(db))
     dp.update.outer_middleware(DbSessionMiddleware(db))
     dp.update.outer_middleware(PersonMiddleware(settings.admin_ids))
     dp.update.outer_middleware(LocaleMiddleware(i18n))

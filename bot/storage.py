@@ -3,10 +3,18 @@
 Inside an update it writes through that update's session (see middlewares/db.py): the state
 then commits together with what the handler changed, and no second connection competes for
 the SQLite write lock held by the first.
+
+Reads are served from a bounded in-memory copy (plus the set of keys that have a row),
+because aiogram reads the state of every update before any handler runs. The copy only
+learns a value once the session that wrote it has committed, so a handler that fails leaves
+no phantom state behind. One bot process owns its database (Telegram allows one poller per
+token), which is what makes the copy valid.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,17 +27,30 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.middlewares.db import current_session
 from db.repositories import FsmRepo
 from db.session import Database
 
+Record = tuple[str | None, dict[str, Any]]
+PENDING = "fsm_pending"  # key in Session.info: writes waiting for their commit
+
 
 class DatabaseStorage(BaseStorage):
-    def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
+    def __init__(
+        self, db: Database, key_builder: KeyBuilder | None = None, cache_size: int = 50_000
+    ) -> None:
         self.db = db
         self.key_builder = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Record] = OrderedDict()
+        # Every key that has a row, loaded once: a new person's key is then known to be
+        # empty without asking the database, which is most of the first update's reads.
+        self._keys: set[str] | None = None
+        self._keys_lock = asyncio.Lock()
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
@@ -40,24 +61,74 @@ class DatabaseStorage(BaseStorage):
         async with self.db.session() as session, session.begin():
             yield session
 
-    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        value = state.state if isinstance(state, State) else state
+    async def _known_keys(self) -> set[str]:
+        async with self._keys_lock:
+            if self._keys is None:
+                async with self._session() as session:
+                    self._keys = await FsmRepo(session).keys()
+            return self._keys
+
+    def _remember(self, key: str, record: Record) -> None:
+        if self._keys is not None:
+            self._keys.add(key)
+        self._cache[key] = record
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _pending(self, session: AsyncSession) -> dict[str, Record]:
+        sync = session.sync_session
+        if PENDING not in sync.info:
+            sync.info[PENDING] = {}
+            event.listen(sync, "after_commit", self._on_commit, once=True)
+            event.listen(sync, "after_soft_rollback", self._on_rollback, once=True)
+        pending: dict[str, Record] = sync.info[PENDING]
+        return pending
+
+    def _on_commit(self, sync: Session) -> None:
+        for key, record in sync.info.pop(PENDING, {}).items():
+            self._remember(key, record)
+
+    def _on_rollback(self, sync: Session, _previous: Any) -> None:
+        sync.info.pop(PENDING, None)
+
+    async def _read(self, key: str) -> Record:
+        ambient = current_session.get()
+        if ambient is not None:
+            pending = ambient.sync_session.info.get(PENDING, {})
+            if key in pending:
+                return pending[key]  # type: ignore[no-any-return]
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        if key not in await self._known_keys():
+            return (None, {})
         async with self._session() as session:
-            await FsmRepo(session).upsert(self.key_builder.build(key), state=value)
+            found = await FsmRepo(session).get(key)
+        record: Record = found if found is not None else (None, {})
+        self._remember(key, record)
+        return record
+
+    async def _write(self, key: str, state: str | None, data: dict[str, Any]) -> None:
+        async with self._session() as session:
+            await FsmRepo(session).upsert(key, state=state, data=data)
+            self._pending(session)[key] = (state, data)
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        name = self.key_builder.build(key)
+        _, data = await self._read(name)
+        await self._write(name, state.state if isinstance(state, State) else state, data)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self._session() as session:
-            found = await FsmRepo(session).get(self.key_builder.build(key))
-        return None if found is None else found[0]
+        return (await self._read(self.key_builder.build(key)))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        async with self._session() as session:
-            await FsmRepo(session).upsert(self.key_builder.build(key), data=dict(data))
+        name = self.key_builder.build(key)
+        state, _ = await self._read(name)
+        await self._write(name, state, dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._session() as session:
-            found = await FsmRepo(session).get(self.key_builder.build(key))
-        return {} if found is None else found[1]
+        return dict((await self._read(self.key_builder.build(key)))[1])
 
     async def close(self) -> None:
         """The database belongs to the app, which closes it."""

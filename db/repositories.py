@@ -32,11 +32,18 @@ class PeopleRepo:
         person = await self.by_telegram_id(telegram_id)
         if person is not None:
             return person, False
-        stmt = _insert(self.session, Person).values(telegram_id=telegram_id)
-        await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["telegram_id"]))
-        person = await self.by_telegram_id(telegram_id)
+        stmt = (
+            _insert(self.session, Person)
+            .values(telegram_id=telegram_id)
+            .on_conflict_do_nothing(index_elements=["telegram_id"])
+            .returning(Person)
+        )
+        created = (await self.session.execute(stmt)).scalar_one_or_none()
+        if created is not None:
+            return created, True
+        person = await self.by_telegram_id(telegram_id)  # another update created them first
         assert person is not None
-        return person, True
+        return person, False
 
 
 class ProcessedUpdatesRepo:
@@ -67,6 +74,9 @@ class FsmRepo:
         )
         row = result.one_or_none()
         return None if row is None else (row.state, dict(row.data or {}))
+
+    async def keys(self) -> set[str]:
+        return set((await self.session.scalars(select(FsmRecord.key))).all())
 
     async def upsert(self, key: str, **values: Any) -> None:
         values["updated_at"] = utcnow()

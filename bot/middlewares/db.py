@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
@@ -23,9 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.repositories import ProcessedUpdatesRepo
 from db.session import Database
 
-if TYPE_CHECKING:
-    from aiogram import Bot
-
 logger = logging.getLogger(__name__)
 
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
@@ -34,14 +31,27 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class DbSessionMiddleware(BaseMiddleware):
+    """The update's unit of work, which also makes a re-delivered update do nothing.
+
+    The update id is inserted first, in the same transaction as the handler's work. It
+    becomes durable with the first commit, that is before the bot first speaks: an update
+    that failed before saying anything is handled again if Telegram re-delivers it, one
+    that already answered never is.
+    """
+
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.db.session() as session:
             token = current_session.set(session)
-            data["session"] = session
             try:
+                if isinstance(event, Update):
+                    bot: Bot = data["bot"]
+                    if not await ProcessedUpdatesRepo(session).mark(bot.id, event.update_id):
+                        logger.info("update %s was already processed; skipped", event.update_id)
+                        return None
+                data["session"] = session
                 result = await handler(event, data)
                 await session.commit()
                 return result
@@ -63,25 +73,3 @@ class CommitBeforeSend(BaseRequestMiddleware):
         if session is not None and session.in_transaction():
             await session.commit()
         return await make_request(bot, method)
-
-
-class DedupMiddleware(BaseMiddleware):
-    """Telegram re-delivers updates whose offset was not confirmed before a restart.
-
-    The update id is recorded in its own short transaction before handling, so a second
-    delivery does nothing: at most once is right for a bot that talks to people.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if not isinstance(event, Update):
-            return await handler(event, data)
-        bot: Bot = data["bot"]
-        async with self.db.session() as session, session.begin():
-            first = await ProcessedUpdatesRepo(session).mark(bot.id, event.update_id)
-        if not first:
-            logger.info("update %s was already processed; skipped", event.update_id)
-            return None
-        return await handler(event, data)
