@@ -106,7 +106,12 @@ async def run_polling(settings: Settings, token: str | None = None) -> None:
     dp = create_dispatcher(settings, db)
     try:
         await bot.delete_webhook(drop_pending_updates=False)
-        await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
+        await dp.start_polling(
+            bot,
+            handle_signals=True,
+            close_bot_session=True,
+            tasks_concurrency_limit=settings.max_concurrent_updates,
+        )
     finally:
         await db.dispose()
 
@@ -125,15 +130,17 @@ def create_webhook_app(
     assert settings.webhook_url
     secret = webhook_secret(settings)
     app = web.Application()
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
-        app, path=settings.webhook_path
-    )
+    # Handled within the request: Telegram's max_connections is then the backpressure.
+    SimpleRequestHandler(
+        dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=False
+    ).register(app, path=settings.webhook_path)
 
     async def register_webhook(bot: Bot, **_: Any) -> None:
         await bot.set_webhook(
             settings.webhook_url or "",
             secret_token=secret,
             allowed_updates=dp.resolve_used_update_types(),
+            max_connections=settings.max_concurrent_updates,
         )
 
     async def close_db(_: web.Application) -> None:

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     helpline_phone: str = "8-800-2000-122"
     emergency_phone: str = "112"
     consent_version: str = "2026-11"
+    # Updates handled at once. Past it, polling leaves updates queued at Telegram (and a
+    # webhook holds Telegram's connections), instead of piling up tasks that all wait for
+    # the one database connection.
+    max_concurrent_updates: int = Field(default=32, ge=1, le=1000)
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
 

@@ -60,7 +60,8 @@ def create_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Async
     if is_sqlite(url):
         _ensure_sqlite_dir(url)
         if pooled:
-            pool = {"pool_size": 1, "max_overflow": 0}
+            # One connection: its FIFO checkout queue serialises writers without polling.
+            pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
         engine = create_async_engine(url, echo=echo, **pool)
         _tune_sqlite(engine)
         return engine

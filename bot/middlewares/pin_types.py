@@ -15,7 +15,8 @@ class PinResponseTypes(BaseRequestMiddleware):
 
     aiogram parses every reply with `Response[method.__returning__]`; pydantic caches
     parametrised generic models only weakly, so without a strong reference each call built
-    the model class anew — about a quarter of the bot's CPU per update under load.
+    the model class anew, several milliseconds each time (about 8% less CPU per update
+    with the pin, measured A/B with bench/updates.py).
     """
 
     def __init__(self) -> None:

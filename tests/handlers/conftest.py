@@ -43,7 +43,13 @@ async def app(emu: Emulator, db: Database, db_url: str) -> AsyncIterator[App]:
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db, scheduler=False)
     polling = asyncio.create_task(
-        dp.start_polling(bot, handle_signals=False, polling_timeout=2, close_bot_session=True)
+        dp.start_polling(
+            bot,
+            handle_signals=False,
+            polling_timeout=2,
+            close_bot_session=True,
+            tasks_concurrency_limit=settings.max_concurrent_updates,
+        )
     )
     # getUpdates is logged when its long poll ends; getMe comes right before polling starts.
     await until(lambda: emu.calls("getMe"), what="the bot to start polling")
