@@ -120,7 +120,9 @@ class Settings(BaseSettings):
 
     @property
     def webhook_path(self) -> str:
-        return urlsplit(self.webhook_url).path or "/" if self.webhook_url else "/"
+        if not self.webhook_url:
+            return "/"
+        return urlsplit(self.webhook_url).path or "/"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -5,7 +5,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sandbox import TestUser
+from bot.config import Settings, load_settings
+from sandbox import Emulator, TestUser
 
 
 async def until(
@@ -22,6 +23,13 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+def bot_settings(emu: Emulator, db_url: str, **extra: Any) -> Settings:
+    """Settings of a bot that talks to the emulator and keeps its data in `db_url`."""
+    return load_settings(
+        database_url=db_url, telegram_api_url=emu.api_url, bot_token=emu.default_token, **extra
+    )
 
 
 async def onboard(user: TestUser) -> None:

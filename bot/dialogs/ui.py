@@ -23,9 +23,8 @@ async def show(
                     return
                 # Too old, deleted or otherwise not editable: a fresh message still works.
                 logger.info("could not edit a screen, sending anew: %s", exc.message)
-        if event.message is not None:
-            await event.bot.send_message(event.message.chat.id, text, reply_markup=markup)  # type: ignore[union-attr]
-        else:
-            await event.bot.send_message(event.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
+        chat_id = event.message.chat.id if event.message is not None else event.from_user.id
+        assert event.bot is not None  # updates from the dispatcher always carry their bot
+        await event.bot.send_message(chat_id, text, reply_markup=markup)
         return
     await event.answer(text, reply_markup=markup)

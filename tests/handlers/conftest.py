@@ -10,10 +10,10 @@ import pytest
 from aiogram import Bot, Dispatcher
 
 from bot.app import create_bot, create_dispatcher
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from db.session import Database
 from sandbox import Emulator
-from tests.helpers import until
+from tests.helpers import bot_settings, until
 
 
 @dataclass
@@ -34,12 +34,7 @@ async def emu() -> AsyncIterator[Emulator]:
 
 @pytest.fixture
 async def app(emu: Emulator, db: Database, db_url: str) -> AsyncIterator[App]:
-    settings = load_settings(
-        database_url=db_url,
-        telegram_api_url=emu.api_url,
-        bot_token=emu.default_token,
-        admin_ids="",
-    )
+    settings = bot_settings(emu, db_url)
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db, scheduler=False)
     polling = asyncio.create_task(

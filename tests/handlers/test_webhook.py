@@ -9,21 +9,16 @@ import pytest
 from aiohttp import web
 
 from bot.app import create_bot, create_dispatcher, create_webhook_app, webhook_secret
-from bot.config import load_settings
 from db.session import Database
 from sandbox import Emulator
+from tests.helpers import bot_settings
 
 
 @pytest.fixture
 async def webhook_server(
     emu: Emulator, db: Database, db_url: str
 ) -> AsyncIterator[tuple[str, str]]:
-    settings = load_settings(
-        database_url=db_url,
-        telegram_api_url=emu.api_url,
-        bot_token=emu.default_token,
-        webhook_url="https://bot.example.org/tg/hook",
-    )
+    settings = bot_settings(emu, db_url, webhook_url="https://bot.example.org/tg/hook")
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db, scheduler=False)
     app = create_webhook_app(settings, bot, dp, Database(db_url))
