@@ -31,9 +31,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from bot.middlewares.db import current_session
 from db.repositories import FsmRepo
-from db.session import Database
+from db.session import Database, current_session
 
 Record = tuple[str | None, dict[str, Any]]
 PENDING = "fsm_pending"  # key in Session.info: writes waiting for their commit

@@ -10,6 +10,7 @@ before each call to Telegram (see bot/middlewares/db.py).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,15 @@ def create_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Async
     return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
+# The session of the unit of work in progress (an update being handled), if any.
+current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
+
+
+class NestedSessionError(RuntimeError):
+    """A second session inside a unit of work: with SQLite's single pooled connection it
+    would wait for the first one forever, so it is refused at once."""
+
+
 class Database:
     """Owns the engine; hands out sessions. Built by the app factory, never at import."""
 
@@ -77,6 +87,8 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> AsyncSession:
+        if current_session.get() is not None:
+            raise NestedSessionError("use the session of the update being handled")
         return self.sessionmaker()
 
     async def dispose(self) -> None:

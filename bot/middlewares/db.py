@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -18,14 +17,11 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import ProcessedUpdatesRepo
-from db.session import Database
+from db.session import Database, current_session
 
 logger = logging.getLogger(__name__)
-
-current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+import pytest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.middlewares.db import current_session
 from bot.storage import DatabaseStorage
-from db.session import Database
+from db.session import Database, NestedSessionError, current_session
 
 
 class Steps(StatesGroup):
@@ -47,3 +47,15 @@ async def test_inside_an_update_the_state_commits_with_the_update(db: Database) 
         finally:
             current_session.reset(token)
     assert await storage.get_state(KEY) is None
+
+
+async def test_a_second_session_inside_an_update_is_refused_at_once(db: Database) -> None:
+    async with db.session() as session:
+        token = current_session.set(session)
+        try:
+            with pytest.raises(NestedSessionError):
+                db.session()
+        finally:
+            current_session.reset(token)
+    async with db.session():
+        pass  # outside an update, sessions are free again
