@@ -3,11 +3,32 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.methods import TelegramMethod
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteWebhook,
+    EditMessageText,
+    GetMe,
+    GetUpdates,
+    SendMessage,
+    SetMyCommands,
+    TelegramMethod,
+)
 from aiogram.methods.base import Response, TelegramType
 
 if TYPE_CHECKING:
     from aiogram import Bot
+
+
+# What the bot calls on every update or at start-up.
+WARM: tuple[type[TelegramMethod[Any]], ...] = (
+    GetMe,
+    GetUpdates,
+    SendMessage,
+    EditMessageText,
+    AnswerCallbackQuery,
+    SetMyCommands,
+    DeleteWebhook,
+)
 
 
 class PinResponseTypes(BaseRequestMiddleware):
@@ -19,8 +40,14 @@ class PinResponseTypes(BaseRequestMiddleware):
     with the pin, measured A/B with bench/updates.py).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, warm: tuple[type[TelegramMethod[Any]], ...] = WARM) -> None:
         self._pinned: dict[Any, type[Any]] = {}
+        for method in warm:  # built at start-up, before the heap is frozen (bot/app.py)
+            self._pin(method.__returning__)
+
+    def _pin(self, returning: Any) -> None:
+        if returning not in self._pinned:
+            self._pinned[returning] = Response[returning]
 
     async def __call__(
         self,
@@ -28,7 +55,5 @@ class PinResponseTypes(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        returning = method.__returning__
-        if returning not in self._pinned:
-            self._pinned[returning] = Response[returning]  # type: ignore[valid-type]
+        self._pin(method.__returning__)
         return await make_request(bot, method)
