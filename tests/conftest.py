@@ -10,6 +10,7 @@ import pytest
 from bot.config import Settings, load_settings
 from db.migrate import upgrade
 from db.session import Database
+from sandbox import Emulator
 
 CONTRACT_ENV = (
     "BOT_TOKEN",
@@ -45,6 +46,14 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     database = Database(db_url)
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[Emulator]:
+    """The Bot API emulator with the bot under test registered (tests/sandbox has its own)."""
+    async with Emulator() as emulator:
+        emulator.add_bot(username="semya_test_bot")
+        yield emulator
 
 
 @pytest.fixture

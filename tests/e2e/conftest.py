@@ -59,13 +59,6 @@ class BotProcess:
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator() as emulator:
-        emulator.add_bot(username="semya_e2e_bot")
-        yield emulator
-
-
-@pytest.fixture
 async def bot_process(
     emu: Emulator, db: Database, db_url: str, tmp_path: Path
 ) -> AsyncIterator[BotProcess]:

@@ -26,13 +26,6 @@ class App:
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator() as emulator:
-        emulator.add_bot(username="semya_test_bot")
-        yield emulator
-
-
-@pytest.fixture
 async def app(emu: Emulator, db: Database, db_url: str) -> AsyncIterator[App]:
     settings = bot_settings(emu, db_url)
     bot = create_bot(settings)
