@@ -121,6 +121,22 @@ def _describe_event(ev: ChatEvent) -> str:
     return f"  [{ev.seq}] {ev.kind} #{m['message_id']} {who}{thread}: {body!r}{extra}"
 
 
+def _describe(
+    contains: str | None,
+    pattern: str | None,
+    predicate: Callable[[BotMessage], bool] | None,
+    thread_id: int | None = None,
+) -> str:
+    """What a wait looks for, for the message when it times out."""
+    parts = (
+        f"in topic {thread_id}" if thread_id else "",
+        f"containing {contains!r}" if contains else "",
+        f"matching /{pattern}/" if pattern else "",
+        "passing the predicate" if predicate else "",
+    )
+    return " ".join(p for p in parts if p)
+
+
 def _matcher(
     contains: str | None, pattern: str | None, predicate: Callable[[BotMessage], bool] | None
 ) -> Callable[[BotMessage], bool]:
@@ -405,15 +421,7 @@ class TestUser(_ChatSide):
         timeout: float = 5.0,
     ) -> BotMessage:
         """The next bot message event (new or edit) after the cursor that matches."""
-        what = " ".join(
-            x
-            for x in (
-                f"containing {contains!r}" if contains else "",
-                f"matching /{pattern}/" if pattern else "",
-                "passing the predicate" if predicate else "",
-            )
-            if x
-        )
+        what = _describe(contains, pattern, predicate)
         return await self._wait(_matcher(contains, pattern, predicate), timeout, None, what)
 
     # -- blocking ----------------------------------------------------------------------
@@ -519,13 +527,5 @@ class TestGroup(_ChatSide):
         predicate: Callable[[BotMessage], bool] | None = None,
         timeout: float = 5.0,
     ) -> BotMessage:
-        what = " ".join(
-            x
-            for x in (
-                f"in topic {thread_id}" if thread_id else "",
-                f"containing {contains!r}" if contains else "",
-                f"matching /{pattern}/" if pattern else "",
-            )
-            if x
-        )
+        what = _describe(contains, pattern, predicate, thread_id)
         return await self._wait(_matcher(contains, pattern, predicate), timeout, thread_id, what)
