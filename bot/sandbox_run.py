@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from bot.app import run_polling
 from bot.config import Settings
 from sandbox import Emulator
-
-logger = logging.getLogger(__name__)
 
 BANNER = """
   «Семья рядом» sandbox is running — no Telegram needed.
