@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
+from typing import NoReturn
 
 from bot.config import Settings, load_settings_or_exit
 from bot.logs import setup_logging
@@ -16,23 +18,46 @@ def _secrets(settings: Settings) -> list[str]:
     return [s.get_secret_value() for s in (settings.bot_token, settings.webhook_secret) if s]
 
 
-def cmd_migrate(settings: Settings, revision: str) -> None:
-    from db.migrate import upgrade
+def _stop(message: str, code: int) -> NoReturn:
+    print(message, file=sys.stderr, flush=True)
+    raise SystemExit(code)
 
-    upgrade(settings.database_url, revision)
+
+def cmd_migrate(settings: Settings, revision: str) -> None:
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.migrate import upgrade
+    from db.session import StorageError, describe_storage_error
+
+    try:
+        upgrade(settings.database_url, revision)
+    except StorageError as exc:
+        _stop(str(exc), 1)
+    except (SQLAlchemyError, OSError) as exc:
+        _stop(describe_storage_error(settings.database_url, exc), 1)
+    except CommandError as exc:
+        _stop(f"migration error: {exc}", 1)
     logger.info("database is at revision %s", revision)
 
 
 def cmd_run(settings: Settings) -> None:
     from bot import app
+    from bot.runner import FatalStartupError
+    from db.session import StorageError
 
-    if settings.bot_token is None:
-        logger.info("BOT_TOKEN is not set: starting the local sandbox instead of Telegram")
-        cmd_sandbox(settings)
-    elif settings.webhook_url:
-        app.run_webhook(settings)
-    else:
-        asyncio.run(app.run_polling(settings))
+    try:
+        if settings.bot_token is None:
+            logger.info("BOT_TOKEN is not set: starting the local sandbox instead of Telegram")
+            cmd_sandbox(settings)
+        elif settings.webhook_url:
+            app.run_webhook(settings)
+        else:
+            asyncio.run(app.run_polling(settings))
+    except StorageError as exc:
+        _stop(str(exc), 1)
+    except FatalStartupError as exc:
+        _stop(str(exc), 2)
 
 
 def cmd_sandbox(settings: Settings) -> None:

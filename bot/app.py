@@ -6,10 +6,11 @@ same app from these functions.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
+import hmac
 import logging
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -18,22 +19,27 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import Update
 from aiogram.utils.i18n import I18n
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import LOCALES, Settings
-from bot.dispatcher import TrackingDispatcher
+from bot.dialogs.bursts import BurstGate
 from bot.handlers import build_router
 from bot.i18n import LocaleMiddleware, bot_commands, create_i18n
-from bot.middlewares.callbacks import AlwaysAnswerCallbacks
+from bot.middlewares.callbacks import AlwaysAnswerCallbacks, CallbackGuard
 from bot.middlewares.db import CommitBeforeSend, DbSessionMiddleware
+from bot.middlewares.pacing import Pacer, PaceSends
 from bot.middlewares.person import PersonMiddleware
 from bot.middlewares.pin_types import PinResponseTypes
 from bot.middlewares.retry import RetryMiddleware
+from bot.runner import UpdateRunner, call_until_up
 from bot.scheduler import create_scheduler
 from bot.storage import DatabaseStorage
-from db.session import Database
+from db.migrate import head_revision
+from db.session import Database, check_database
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +56,12 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
         if settings.telegram_api_url
         else AiohttpSession()
     )
+    # In this order: commit first, so that neither a retry nor a paced wait holds the
+    # database; each retry is paced again.
     session.middleware(PinResponseTypes())
     session.middleware(CommitBeforeSend())
     session.middleware(RetryMiddleware())
+    session.middleware(PaceSends(Pacer(settings.send_rate_limit)))
     return Bot(
         token,
         session=session,
@@ -64,13 +73,15 @@ def create_dispatcher(
     settings: Settings, db: Database, *, i18n: I18n | None = None, scheduler: bool = True
 ) -> Dispatcher:
     i18n = i18n or create_i18n(settings.default_locale)
-    dp = TrackingDispatcher(storage=DatabaseStorage(db), events_isolation=SimpleEventIsolation())
-    dp.workflow_data.update(settings=settings, db=db, i18n=i18n)
+    dp = Dispatcher(storage=DatabaseStorage(db), events_isolation=SimpleEventIsolation())
+    dp.workflow_data.update(settings=settings, db=db, i18n=i18n, bursts=BurstGate())
 
     dp.update.outer_middleware(DbSessionMiddleware(db))
     dp.update.outer_middleware(PersonMiddleware(settings.admin_ids))
     dp.update.outer_middleware(LocaleMiddleware(i18n))
-    dp.callback_query.middleware(AlwaysAnswerCallbacks())
+    # Outer, so that even a button no handler takes is answered, and checked before any is.
+    dp.callback_query.outer_middleware(AlwaysAnswerCallbacks())
+    dp.callback_query.outer_middleware(CallbackGuard())
     dp.include_router(build_router())
 
     jobs = create_scheduler(db) if scheduler else None
@@ -81,8 +92,6 @@ def create_dispatcher(
             jobs.start()
 
     async def on_shutdown() -> None:
-        if not await dp.wait_idle(SHUTDOWN_GRACE):
-            logger.warning("shutdown: %d updates still running were cut off", dp.in_flight)
         if jobs is not None and jobs.running:
             jobs.shutdown(wait=False)
 
@@ -113,19 +122,18 @@ async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
         logger.warning("could not set the command menu: %s", type(exc).__name__)
 
 
+def create_runner(settings: Settings, bot: Bot, dp: Dispatcher, db: Database) -> UpdateRunner:
+    return UpdateRunner(dp, bot, db, workers=settings.max_concurrent_updates, grace=SHUTDOWN_GRACE)
+
+
 async def run_polling(settings: Settings, token: str | None = None) -> None:
     db = Database(settings.database_url)
-    bot = create_bot(settings, token)
-    dp = create_dispatcher(settings, db)
-    dp.startup.register(freeze_startup_heap)
     try:
-        await bot.delete_webhook(drop_pending_updates=False)
-        await dp.start_polling(
-            bot,
-            handle_signals=True,
-            close_bot_session=True,
-            tasks_concurrency_limit=settings.max_concurrent_updates,
-        )
+        await check_database(db, head_revision())
+        bot = create_bot(settings, token)
+        dp = create_dispatcher(settings, db)
+        dp.startup.register(freeze_startup_heap)
+        await create_runner(settings, bot, dp, db).run_polling()
     finally:
         await db.dispose()
 
@@ -141,37 +149,70 @@ def webhook_secret(settings: Settings) -> str:
 def create_webhook_app(
     settings: Settings, bot: Bot, dp: Dispatcher, db: Database
 ) -> web.Application:
+    """Telegram's POST gets its 200 once the update is stored; workers handle it from there."""
     assert settings.webhook_url
-    secret = webhook_secret(settings)
+    secret = webhook_secret(settings).encode()
+    runner = create_runner(settings, bot, dp, db)
     app = web.Application()
-    # Handled within the request: Telegram's max_connections is then the backpressure.
-    SimpleRequestHandler(
-        dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=False
-    ).register(app, path=settings.webhook_path)
 
-    async def register_webhook(bot: Bot, **_: Any) -> None:
-        await bot.set_webhook(
-            settings.webhook_url or "",
-            secret_token=secret,
-            allowed_updates=dp.resolve_used_update_types(),
-            max_connections=settings.max_concurrent_updates,
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
+        if not hmac.compare_digest(given, secret):
+            return web.Response(status=401)
+        if runner.queue.full:
+            return web.Response(status=503)  # Telegram retries later; nothing is lost
+        try:
+            update = Update.model_validate_json(await request.read(), context={"bot": bot})
+        except ValidationError:
+            return web.Response(status=400)
+        try:
+            await runner.accept([update])
+        except SQLAlchemyError as exc:
+            logger.error("could not store update %s: %s", update.update_id, type(exc).__name__)
+            return web.Response(status=500)  # not durable: Telegram must send it again
+        return web.json_response({})
+
+    async def on_startup(_: web.Application) -> None:
+        await runner.prepare()
+        await call_until_up(
+            bot,
+            lambda: bot.set_webhook(
+                settings.webhook_url or "",
+                secret_token=secret.decode(),
+                allowed_updates=dp.resolve_used_update_types(),
+                max_connections=settings.max_concurrent_updates,
+            ),
+            "setWebhook",
         )
+        runner.start_workers()
 
-    async def close_db(_: web.Application) -> None:
+    async def on_cleanup(_: web.Application) -> None:
+        await runner.stop_workers()
+        await dp.emit_shutdown(bot=bot, dispatcher=dp, **dp.workflow_data)
+        await bot.session.close()
         await db.dispose()
 
-    dp.startup.register(register_webhook)
-    setup_application(app, dp, bot=bot)
-    app.on_cleanup.append(close_db)
+    app.router.add_post(settings.webhook_path, receive)
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
     return app
 
 
+async def _check_storage(url: str) -> None:
+    db = Database(url)
+    try:
+        await check_database(db, head_revision())
+    finally:
+        await db.dispose()
+
+
 def run_webhook(settings: Settings) -> None:
+    asyncio.run(_check_storage(settings.database_url))
     db = Database(settings.database_url)
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db)
-    app = create_webhook_app(settings, bot, dp, db)
     dp.startup.register(freeze_startup_heap)
+    app = create_webhook_app(settings, bot, dp, db)
     web.run_app(
         app,
         host=settings.webhook_listen_host,

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # webhook holds Telegram's connections), instead of piling up tasks that all wait for
     # the one database connection.
     max_concurrent_updates: int = Field(default=32, ge=1, le=1000)
+    # Messages a second the bot sends at most, overall (Telegram allows about 30); per chat
+    # it keeps to Telegram's own limits. 0 lifts the overall pacing (paid broadcasts).
+    send_rate_limit: float = Field(default=28.0, ge=0, le=10_000)
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
 

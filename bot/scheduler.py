@@ -8,33 +8,31 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from db.base import utcnow
-from db.repositories import ProcessedUpdatesRepo
+from db.repositories import InboxRepo
 from db.session import Database
 
 logger = logging.getLogger(__name__)
 
 # Telegram keeps undelivered updates for 24 hours; a week of ids covers every re-delivery.
-PROCESSED_UPDATES_TTL = timedelta(days=7)
+HANDLED_UPDATES_TTL = timedelta(days=7)
 
 
-async def purge_processed_updates(db: Database) -> int:
+async def purge_handled_updates(db: Database) -> int:
     async with db.session() as session, session.begin():
-        removed = await ProcessedUpdatesRepo(session).delete_older_than(
-            utcnow() - PROCESSED_UPDATES_TTL
-        )
+        removed = await InboxRepo(session).delete_handled_before(utcnow() - HANDLED_UPDATES_TTL)
     if removed:
-        logger.info("purged %d processed update ids", removed)
+        logger.info("purged %d handled update ids", removed)
     return removed
 
 
 def create_scheduler(db: Database) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        purge_processed_updates,
+        purge_handled_updates,
         "interval",
         hours=1,
         args=[db],
-        id="purge_processed_updates",
+        id="purge_handled_updates",
         max_instances=1,
         coalesce=True,
         next_run_time=utcnow() + timedelta(minutes=1),

@@ -227,8 +227,13 @@ class RequestMessage(Base):
     __tablename__ = "request_messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int] = mapped_column(
+    # None until the family's words are attached to a request: what a parent writes outside
+    # a flow is kept for their case all the same.
+    request_id: Mapped[int | None] = mapped_column(
         ForeignKey("requests.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
     )
     direction: Mapped[MessageDirection] = mapped_column(_enum(MessageDirection))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
@@ -239,7 +244,7 @@ class RequestMessage(Base):
     file_id: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    request: Mapped[HelpRequest] = relationship(back_populates="messages")
+    request: Mapped[HelpRequest | None] = relationship(back_populates="messages")
 
 
 class FollowUp(Base):
@@ -334,14 +339,29 @@ class AuditLog(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class ProcessedUpdate(Base):
-    """Telegram may deliver an update twice (after a restart); the first insert wins."""
+class InboxStatus(enum.StrEnum):
+    PENDING = "pending"  # stored, not handled yet: handled on the next start if the bot dies
+    DONE = "done"
+    FAILED = "failed"  # the handler raised; the person was given the apology
 
-    __tablename__ = "processed_updates"
+
+class InboxUpdate(Base):
+    """Every update from Telegram, written before its offset is confirmed (durable intake).
+
+    The row outlives the handling as the record that the update was seen, so a re-delivery
+    does nothing; the payload, which holds what a family wrote, is dropped once handled.
+    """
+
+    __tablename__ = "update_inbox"
 
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Updates of one chat (or forum topic) are handled in order, one at a time.
+    chat_key: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[InboxStatus] = mapped_column(_enum(InboxStatus), default=InboxStatus.PENDING)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    handled_at: Mapped[datetime | None]
 
 
 class FsmRecord(Base):

@@ -6,12 +6,20 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
-from db.models import AuditLog, FsmRecord, Person, ProcessedUpdate
+from db.models import (
+    AuditLog,
+    FsmRecord,
+    InboxStatus,
+    InboxUpdate,
+    MessageDirection,
+    Person,
+    RequestMessage,
+)
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -29,11 +37,35 @@ def _insert_for(dialect: str, table: Any) -> Any:
 
 # Statements run on every update are built once per dialect: building them is a tenth of the
 # bot's CPU per update otherwise.
+_INBOX = InboxUpdate.__table__
+
+
 @functools.cache
-def _mark_update(dialect: str) -> Any:
+def _claim_update() -> Any:
     return (
-        _insert_for(dialect, ProcessedUpdate.__table__)
-        .values(bot_id=bindparam("bot_id"), update_id=bindparam("update_id"))
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.bot_id == bindparam("b_bot_id"),
+            InboxUpdate.update_id == bindparam("b_update_id"),
+            InboxUpdate.status == InboxStatus.PENDING,
+        )
+        .values(status=InboxStatus.DONE.value, payload=None, handled_at=bindparam("b_now"))
+        .execution_options(synchronize_session=False)
+    )
+
+
+@functools.cache
+def _record_update(dialect: str) -> Any:
+    return (
+        _insert_for(dialect, _INBOX)
+        .values(
+            bot_id=bindparam("bot_id"),
+            update_id=bindparam("update_id"),
+            chat_key=bindparam("chat_key"),
+            status=InboxStatus.DONE.value,
+            received_at=bindparam("now"),
+            handled_at=bindparam("now"),
+        )
         .on_conflict_do_nothing()
     )
 
@@ -83,22 +115,118 @@ class PeopleRepo:
         return person, False
 
 
-class ProcessedUpdatesRepo:
+class InboxRepo:
+    """The durable intake: updates are stored before Telegram is told they arrived."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def mark(self, bot_id: int, update_id: int) -> bool:
-        """Record the update; False if it was already recorded (a duplicate delivery)."""
+    async def store(self, bot_id: int, rows: list[tuple[int, str, str]]) -> set[int]:
+        """Store (update_id, chat_key, payload) rows; the ids that were new (not re-deliveries)."""
+        if not rows:
+            return set()
+        now = utcnow()
+        stmt = (
+            _insert(self.session, InboxUpdate)
+            .values(
+                [
+                    {
+                        "bot_id": bot_id,
+                        "update_id": update_id,
+                        "chat_key": chat_key,
+                        "payload": payload,
+                        "status": InboxStatus.PENDING,
+                        "received_at": now,
+                    }
+                    for update_id, chat_key, payload in rows
+                ]
+            )
+            .on_conflict_do_nothing()
+            .returning(InboxUpdate.update_id)
+        )
+        return set((await self.session.scalars(stmt)).all())
+
+    async def pending(self, bot_id: int) -> list[tuple[int, str]]:
+        """(update_id, payload) of what was stored but not handled, oldest first."""
         result = await self.session.execute(
-            _mark_update(_dialect(self.session)), {"bot_id": bot_id, "update_id": update_id}
+            select(InboxUpdate.update_id, InboxUpdate.payload)
+            .where(InboxUpdate.bot_id == bot_id, InboxUpdate.status == InboxStatus.PENDING)
+            .order_by(InboxUpdate.update_id)
+        )
+        return [(row.update_id, row.payload or "{}") for row in result]
+
+    async def claim(self, bot_id: int, update_id: int, chat_key: str) -> bool:
+        """Mark the update handled in the caller's transaction; False if it already was.
+
+        An update fed without the intake (a test, a tool) is recorded here as well, so it
+        too is handled once.
+        """
+        now = utcnow()
+        result = await self.session.execute(
+            _claim_update(), {"b_bot_id": bot_id, "b_update_id": update_id, "b_now": now}
+        )
+        if getattr(result, "rowcount", 0):
+            return True
+        result = await self.session.execute(
+            _record_update(_dialect(self.session)),
+            {"bot_id": bot_id, "update_id": update_id, "chat_key": chat_key, "now": now},
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def delete_older_than(self, moment: datetime) -> int:
+    async def fail(self, bot_id: int, update_id: int) -> None:
+        """The handler raised: never handle it again (the person got the apology)."""
+        await self.session.execute(
+            update(InboxUpdate)
+            .where(
+                InboxUpdate.bot_id == bot_id,
+                InboxUpdate.update_id == update_id,
+                InboxUpdate.status == InboxStatus.PENDING,
+            )
+            .values(status=InboxStatus.FAILED, payload=None, handled_at=utcnow())
+        )
+
+    async def delete_handled_before(self, moment: datetime) -> int:
         result = await self.session.execute(
-            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < moment)
+            delete(InboxUpdate).where(
+                InboxUpdate.received_at < moment, InboxUpdate.status != InboxStatus.PENDING
+            )
         )
         return int(getattr(result, "rowcount", 0))
+
+
+class FamilyMessagesRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add_loose(
+        self,
+        person_id: int,
+        *,
+        content_type: str,
+        text: str | None,
+        file_id: str | None,
+        message_id: int,
+    ) -> None:
+        """A family's message that belongs to no request yet."""
+        self.session.add(
+            RequestMessage(
+                person_id=person_id,
+                direction=MessageDirection.FROM_FAMILY,
+                author_id=person_id,
+                family_message_id=message_id,
+                content_type=content_type,
+                text=text,
+                file_id=file_id,
+            )
+        )
+
+    async def loose(self, person_id: int) -> list[RequestMessage]:
+        result = await self.session.scalars(
+            select(RequestMessage)
+            .where(RequestMessage.person_id == person_id, RequestMessage.request_id.is_(None))
+            .order_by(RequestMessage.id)
+        )
+        return list(result.all())
 
 
 class FsmRepo:

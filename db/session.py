@@ -14,8 +14,9 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -35,7 +36,10 @@ def is_sqlite(url: str) -> bool:
 def _ensure_sqlite_dir(url: str) -> None:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(describe_storage_error(url, exc)) from None
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -93,3 +97,47 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class StorageError(Exception):
+    """The database cannot be used; the message is one line for whoever runs the bot."""
+
+
+def describe_storage_error(url: str, exc: BaseException) -> str:
+    """One line that names the database and the reason, never a statement or its values."""
+    where = make_url(url).database if is_sqlite(url) else make_url(url).render_as_string()
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        reason = str(exc.orig.args[0]) if exc.orig.args else type(exc.orig).__name__
+    elif isinstance(exc, OSError):
+        reason = exc.strerror or type(exc).__name__
+    else:
+        reason = type(exc).__name__
+    hint = ""
+    if "unable to open" in reason or "readonly" in reason or isinstance(exc, PermissionError):
+        hint = " (does the directory exist, and may the bot write there?)"
+    elif "not a database" in reason:
+        hint = " (restore a backup, or point DATABASE_URL to another file)"
+    return f"database error: {where}: {reason}{hint}"
+
+
+async def check_database(db: Database, head: str | None) -> None:
+    """Readable, at the schema's head and writable, or StorageError: checked before serving."""
+    try:
+        async with db.engine.connect() as conn:
+            found = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            if found != head:
+                raise StorageError(
+                    f"database is at revision {found or 'none'}, the bot needs {head}: "
+                    "run `python -m bot migrate` first"
+                )
+            # A real write, so that a full disk or a read-only file shows now, not mid-dialog.
+            await conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            await conn.commit()
+    except StorageError:
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        if "no such table: alembic_version" in str(exc):
+            raise StorageError(
+                "database is not set up: run `python -m bot migrate` first"
+            ) from None
+        raise StorageError(describe_storage_error(db.url, exc)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from html import escape
 
 from aiogram.filters.callback_data import CallbackData
@@ -10,6 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
+from bot.dialogs.callbacks import bound_to
 
 
 class Onboarding(StatesGroup):
@@ -21,12 +23,29 @@ class LangCb(CallbackData, prefix="lang"):
     code: str
 
 
+class ConsentAction(StrEnum):
+    ACCEPT = "accept"
+    FULL = "full"
+    DECLINE = "decline"
+
+
+@bound_to(Onboarding.consent)  # consent counts only from the screen that explains it
 class ConsentCb(CallbackData, prefix="consent"):
-    action: str  # accept | full | decline | review
+    action: ConsentAction
+
+
+class MenuItem(StrEnum):
+    MAIN = "main"
+    SOS = "sos"
+    LANGUAGE = "language"
+    PRIVACY = "privacy"
+    HELP = "help"
+    WITHDRAW = "withdraw"
+    CONSENT = "consent"  # show the consent screen again
 
 
 class MenuCb(CallbackData, prefix="menu"):
-    item: str  # main | sos | language | privacy | help | withdraw
+    item: MenuItem
 
 
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
@@ -78,11 +97,11 @@ def consent_full_text(settings: Settings) -> str:
 
 
 def consent_keyboard(*, include_full: bool = True) -> InlineKeyboardMarkup:
-    rows = [[_button(_("I agree"), ConsentCb(action="accept"))]]
+    rows = [[_button(_("I agree"), ConsentCb(action=ConsentAction.ACCEPT))]]
     if include_full:
-        rows.append([_button(_("Read the full notice"), ConsentCb(action="full"))])
-    rows.append([_button(_("I do not agree"), ConsentCb(action="decline"))])
-    rows.append([_button(_("🆘 Emergency contacts"), MenuCb(item="sos"))])
+        rows.append([_button(_("Read the full notice"), ConsentCb(action=ConsentAction.FULL))])
+    rows.append([_button(_("I do not agree"), ConsentCb(action=ConsentAction.DECLINE))])
+    rows.append([_button(_("🆘 Emergency contacts"), MenuCb(item=MenuItem.SOS))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -96,7 +115,7 @@ def declined_text(settings: Settings) -> str:
 
 def declined_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(_("Back to the consent"), ConsentCb(action="review"))]]
+        inline_keyboard=[[_button(_("Back to the consent"), MenuCb(item=MenuItem.CONSENT))]]
     )
 
 
@@ -130,18 +149,20 @@ def main_menu_text() -> str:
 def main_menu_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(_("🆘 Emergency contacts"), MenuCb(item="sos"))],
+            [_button(_("🆘 Emergency contacts"), MenuCb(item=MenuItem.SOS))],
             [
-                _button(_("🌐 Language"), MenuCb(item="language")),
-                _button(_("🔒 My data"), MenuCb(item="privacy")),
+                _button(_("🌐 Language"), MenuCb(item=MenuItem.LANGUAGE)),
+                _button(_("🔒 My data"), MenuCb(item=MenuItem.PRIVACY)),
             ],
-            [_button(_("ℹ️ How it works"), MenuCb(item="help"))],
+            [_button(_("ℹ️ How it works"), MenuCb(item=MenuItem.HELP))],
         ]
     )
 
 
 def back_to_menu_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(_("« Menu"), MenuCb(item="main"))]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(_("« Menu"), MenuCb(item=MenuItem.MAIN))]]
+    )
 
 
 def help_text() -> str:
@@ -170,10 +191,10 @@ def privacy_text(settings: Settings, *, consented: bool) -> str:
 def privacy_keyboard(*, consented: bool) -> InlineKeyboardMarkup:
     rows = []
     if consented:
-        rows.append([_button(_("Withdraw my consent"), MenuCb(item="withdraw"))])
+        rows.append([_button(_("Withdraw my consent"), MenuCb(item=MenuItem.WITHDRAW))])
     else:
-        rows.append([_button(_("Give consent"), ConsentCb(action="review"))])
-    rows.append([_button(_("« Menu"), MenuCb(item="main"))])
+        rows.append([_button(_("Give consent"), MenuCb(item=MenuItem.CONSENT))])
+    rows.append([_button(_("« Menu"), MenuCb(item=MenuItem.MAIN))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -196,10 +217,10 @@ def hint_consent(settings: Settings) -> str:
     ).format(**_numbers(settings))
 
 
-def hint_general() -> str:
+def hint_kept() -> str:
     return _(
-        "Thank you for writing. For now I answer the menu buttons and commands — "
-        "please choose what you need below."
+        "Thank you for writing — I have kept your words, nothing is lost. "
+        "Please choose what you need below; the emergency contacts are there too."
     )
 
 

@@ -11,6 +11,7 @@ def build_router() -> Router:
     root = Router(name="root")
     root.include_routers(
         errors.create_router(),
+        fallback.create_stale_router(),  # first: a button not on screen reaches nobody else
         membership.create_router(),
         common.create_router(),
         groups.create_router(),

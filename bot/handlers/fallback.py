@@ -1,28 +1,67 @@
-"""The last word: anything nobody else handled gets a friendly next step, never silence."""
+"""The last word: anything nobody else handled gets a friendly next step, never silence.
+
+And the first word on buttons that are not really on screen (forged, replayed, out of date):
+the callback guard marks them, `create_stale_router` takes them before any other handler.
+"""
 
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.dialogs import onboarding as ob
+from bot.dialogs.bursts import BurstGate
 from bot.handlers.common import home
+from bot.services import family_messages
 from db.models import Person
 
 
+def message_content(message: Message) -> tuple[str, str | None, str | None]:
+    """(content type, text or caption, file id) of what a person sent."""
+    text = message.text or message.caption
+    media = (
+        message.photo[-1]
+        if message.photo
+        else message.voice
+        or message.audio
+        or message.document
+        or message.video
+        or message.video_note
+        or message.sticker
+    )
+    return str(message.content_type), text, media.file_id if media is not None else None
+
+
 async def on_unexpected_message(
-    message: Message, person: Person, state: FSMContext, settings: Settings
+    message: Message,
+    person: Person,
+    state: FSMContext,
+    settings: Settings,
+    session: AsyncSession,
+    bursts: BurstGate,
+    chat_backlog: int = 0,
 ) -> None:
+    kind, text, file_id = message_content(message)
+    if text is not None and text.startswith("/"):
+        kind = "command"  # an unknown command is its own act, not part of a text burst
+    family_messages.keep_loose(  # only with consent: the service checks
+        session, person, content_type=kind, text=text, file_id=file_id,
+        message_id=message.message_id,
+    )  # fmt: skip
     current = await state.get_state()
+    if not bursts.should_answer(message.chat.id, kind, current, chat_backlog):
+        return
     if current == ob.Onboarding.language.state or person.locale is None:
         await message.answer(ob.hint_choose_language(), reply_markup=ob.language_keyboard())
     elif not person.has_consent:
         await message.answer(ob.hint_consent(settings), reply_markup=ob.consent_keyboard())
     else:
-        await message.answer(ob.hint_general(), reply_markup=ob.main_menu_keyboard())
+        await message.answer(ob.hint_kept(), reply_markup=ob.main_menu_keyboard())
 
 
 async def on_stale_button(
@@ -36,6 +75,19 @@ async def on_stale_button(
 async def on_foreign_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """Buttons in groups that nobody handles (yet) are answered, so the client stops spinning."""
     callback_answer.text = ob.stale_button_text()
+
+
+class IsStale(Filter):
+    async def __call__(self, query: CallbackQuery, callback_stale: bool = False) -> bool:
+        return callback_stale
+
+
+def create_stale_router() -> Router:
+    router = Router(name=f"{__name__}.stale")
+    router.callback_query.filter(IsStale())
+    router.callback_query.register(on_stale_button, F.message.chat.type == "private")
+    router.callback_query.register(on_foreign_button)
+    return router
 
 
 def create_router() -> Router:

@@ -17,8 +17,10 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update
+from sqlalchemy.exc import SQLAlchemyError
 
-from db.repositories import ProcessedUpdatesRepo
+from bot.runner import chat_key
+from db.repositories import InboxRepo
 from db.session import Database, current_session
 
 logger = logging.getLogger(__name__)
@@ -29,30 +31,39 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class DbSessionMiddleware(BaseMiddleware):
     """The update's unit of work, which also makes a re-delivered update do nothing.
 
-    The update id is inserted first, in the same transaction as the handler's work. It
-    becomes durable with the first commit, that is before the bot first speaks: an update
-    that failed before saying anything is handled again if Telegram re-delivers it, one
-    that already answered never is.
+    The update's inbox row is marked done first, in the same transaction as the handler's
+    work. That becomes durable with the first commit, that is before the bot first speaks:
+    an update whose handling died before saying anything is handled again on the next
+    start, one that already answered never is. A handler that raises leaves the update
+    marked failed (the error handler apologises), so it is not retried for ever.
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        bot: Bot = data["bot"]
         async with self.db.session() as session:
             token = current_session.set(session)
             try:
                 if isinstance(event, Update):
-                    bot: Bot = data["bot"]
-                    if not await ProcessedUpdatesRepo(session).mark(bot.id, event.update_id):
-                        logger.info("update %s was already processed; skipped", event.update_id)
+                    inbox = InboxRepo(session)
+                    if not await inbox.claim(bot.id, event.update_id, chat_key(event)):
+                        logger.info("update %s was already handled; skipped", event.update_id)
                         return None
                 data["session"] = session
                 result = await handler(event, data)
                 await session.commit()
                 return result
-            except BaseException:
+            except BaseException as exc:
                 await session.rollback()
+                if isinstance(event, Update) and isinstance(exc, Exception):
+                    try:
+                        await InboxRepo(session).fail(bot.id, event.update_id)
+                        await session.commit()
+                    except SQLAlchemyError as db_exc:  # the original error matters more
+                        logger.warning("could not mark update %s failed: %s",
+                                       event.update_id, type(db_exc).__name__)  # fmt: skip
                 raise
             finally:
                 current_session.reset(token)

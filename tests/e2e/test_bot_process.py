@@ -113,7 +113,10 @@ async def test_logs_carry_no_personal_data_or_token(emu: Emulator, bot_process: 
 async def test_the_process_sets_the_command_menu_per_language(
     emu: Emulator, bot_process: BotProcess
 ) -> None:
-    calls = emu.calls("setMyCommands")
+    calls = await until(
+        lambda: len(emu.calls("setMyCommands")) >= 3 and emu.calls("setMyCommands"),
+        what="the command menus",
+    )
     by_lang = {c.params.get("language_code", ""): c.params["commands"] for c in calls}
     assert by_lang[""][0]["description"] == "Главное меню"
     assert by_lang["ru"][0]["description"] == "Главное меню"

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import pytest
 from aiogram import Bot, Dispatcher
 
-from bot.app import create_bot, create_dispatcher
+from bot.app import create_bot, create_dispatcher, create_runner
 from bot.config import Settings
+from bot.dialogs.bursts import BurstGate
+from bot.runner import UpdateRunner
 from db.session import Database
 from sandbox import Emulator
 from tests.helpers import bot_settings, until
@@ -23,6 +25,13 @@ class App:
     db: Database
     bot: Bot
     dp: Dispatcher
+    runner: UpdateRunner
+
+    def pass_time(self, seconds: float) -> None:
+        """Move the bot's sense of "just now" forward (bursts of messages), not the world."""
+        gate: BurstGate = self.dp["bursts"]
+        clock = gate.clock
+        gate.clock = lambda: clock() + seconds
 
 
 @pytest.fixture
@@ -30,18 +39,11 @@ async def app(emu: Emulator, db: Database, db_url: str) -> AsyncIterator[App]:
     settings = bot_settings(emu, db_url)
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db, scheduler=False)
-    polling = asyncio.create_task(
-        dp.start_polling(
-            bot,
-            handle_signals=False,
-            polling_timeout=2,
-            close_bot_session=True,
-            tasks_concurrency_limit=settings.max_concurrent_updates,
-        )
-    )
-    # getUpdates is logged when its long poll ends; getMe comes right before polling starts.
-    await until(lambda: emu.calls("getMe"), what="the bot to start polling")
-    yield App(emu, settings, db, bot, dp)
-    await dp.stop_polling()
+    runner = create_runner(settings, bot, dp, db)
+    polling = asyncio.create_task(runner.run_polling(polling_timeout=2, handle_signals=False))
+    # getUpdates is logged when its long poll ends; deleteWebhook comes right before it.
+    await until(lambda: emu.calls("deleteWebhook"), what="the bot to start polling")
+    yield App(emu, settings, db, bot, dp, runner)
+    runner.stop()
     await polling
     assert emu.violations == [], "the bot made calls that Telegram would reject"

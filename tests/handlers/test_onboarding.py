@@ -85,6 +85,7 @@ async def test_unexpected_input_gets_a_hint_not_silence(app: App) -> None:
     assert hint.buttons == [["Русский", "English"]]
     await user.send_sticker()
     await user.wait_message("выберите язык кнопкой")
+    app.pass_time(5)  # a person who reads the hint, then writes again
     await user.send("x" * 4096)
     await user.wait_message("выберите язык кнопкой")
 

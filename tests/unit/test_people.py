@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from bot.services import people
 from db.models import AuditLog, Person, Role
-from db.repositories import PeopleRepo, ProcessedUpdatesRepo
+from db.repositories import PeopleRepo
 from db.session import Database
 
 
@@ -52,11 +52,3 @@ async def test_decline_keeps_only_the_refusal(db: Database) -> None:
     assert stored is not None
     assert stored.consent_version is None and stored.consent_declined_at is not None
     assert stored.phone is None and stored.region is None
-
-
-async def test_an_update_id_is_processed_once(db: Database) -> None:
-    async with db.session() as session, session.begin():
-        repo = ProcessedUpdatesRepo(session)
-        assert await repo.mark(1, 100) is True
-        assert await repo.mark(1, 100) is False
-        assert await repo.mark(2, 100) is True  # another bot's update 100 is another update

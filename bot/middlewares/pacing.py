@@ -1,0 +1,124 @@
+"""Outgoing messages paced under Telegram's limits, so the bot itself causes no 429.
+
+Telegram allows about one message a second to a private chat (with a short burst), twenty a
+minute to a group and about thirty a second overall. Each chat (and the bot as a whole) has a
+schedule (GCRA, the virtual-clock form of a token bucket): a send books the next free slot
+and waits for it. A wait holds only the chat it concerns; the update's database session was
+committed before (CommitBeforeSend runs first), so nobody else waits with it. A 429 that
+arrives anyway pushes that chat's schedule back by its `retry_after`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+# A few per cent under Telegram's figures: the server measures when a request arrives, which
+# jitters by some milliseconds around when we sent it.
+PRIVATE = (1.1, 3)  # seconds between messages, burst
+GROUP = (3.2, 19)
+_FORGET_AFTER = 120.0  # schedules idle this long are dropped (memory stays bounded)
+
+
+def is_message_send(method: str) -> bool:
+    """Methods that put a new message into a chat (what Telegram's limits count)."""
+    return (method.startswith("send") and method != "sendChatAction") or method in (
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+    )
+
+
+@dataclass(slots=True)
+class Schedule:
+    interval: float
+    tolerance: float  # (burst - 1) * interval
+    tat: float = 0.0  # theoretical arrival time of the next send
+
+    def book(self, now: float) -> float:
+        """Book the next slot; the moment it may go."""
+        start = max(self.tat, now)
+        self.tat = start + self.interval
+        return max(now, start - self.tolerance)
+
+    def hold(self, until: float) -> None:
+        self.tat = max(self.tat, until + self.tolerance)
+
+
+class Pacer:
+    def __init__(
+        self, global_rate: float = 28.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.clock = clock
+        # The overall burst is one second's worth of sends; 0 turns overall pacing off.
+        self.overall = (
+            Schedule(1 / global_rate, (math.ceil(global_rate) - 1) / global_rate)
+            if global_rate
+            else None
+        )
+        self.chats: dict[int | str, Schedule] = {}
+        self._swept = clock()
+
+    def _schedule(self, chat_id: int | str) -> Schedule:
+        schedule = self.chats.get(chat_id)
+        if schedule is None:
+            group = isinstance(chat_id, str) or chat_id < 0
+            interval, burst = GROUP if group else PRIVATE
+            schedule = self.chats[chat_id] = Schedule(interval, interval * (burst - 1))
+        return schedule
+
+    def _sweep(self, now: float) -> None:
+        if now - self._swept < _FORGET_AFTER:
+            return
+        self._swept = now
+        stale = [k for k, s in self.chats.items() if s.tat < now - _FORGET_AFTER]
+        for key in stale:
+            del self.chats[key]
+
+    def delay(self, chat_id: int | str) -> float:
+        """Book a send to `chat_id`; how long to wait before it goes."""
+        now = self.clock()
+        self._sweep(now)
+        at = self._schedule(chat_id).book(now)
+        if self.overall is not None:
+            at = max(at, self.overall.book(now))
+        return at - now
+
+    def hold(self, chat_id: int | str, seconds: float) -> None:
+        self._schedule(chat_id).hold(self.clock() + seconds)
+
+
+class PaceSends(BaseRequestMiddleware):
+    def __init__(self, pacer: Pacer) -> None:
+        self.pacer = pacer
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        chat_id: Any = getattr(method, "chat_id", None)
+        if chat_id is None or not is_message_send(method.__api_method__):
+            return await make_request(bot, method)
+        wait = self.pacer.delay(chat_id)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        try:
+            return await make_request(bot, method)
+        except TelegramRetryAfter as exc:
+            self.pacer.hold(chat_id, exc.retry_after)
+            raise

@@ -1,0 +1,346 @@
+"""Durable intake and fair handling of updates, for polling and webhooks alike.
+
+Every update is written to the database (`update_inbox`) before Telegram learns that it
+arrived: in polling mode before the next getUpdates confirms its offset, in webhook mode
+before the 200. It is then handled from memory, and on the next start from the table if the
+bot died first. The handler's own transaction marks it done (bot/middlewares/db.py), so an
+update is handled once.
+
+Handling is fair: the updates of one chat (one forum topic in a group) are handled in order
+and one at a time, chats take turns for the workers, so a person who sends hundreds of
+messages holds one worker at most and everyone else is answered meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import GetUpdates
+from aiogram.types import Update
+from aiogram.utils.backoff import Backoff, BackoffConfig
+from sqlalchemy.exc import SQLAlchemyError
+
+from db.repositories import InboxRepo
+from db.session import Database
+
+logger = logging.getLogger(__name__)
+
+# How long to wait between tries while the Bot API is unreachable, at start and in polling.
+API_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=1.6, jitter=0.1)
+# A database that refuses a batch (disk full, locked by a backup) is retried this often.
+STORE_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=10.0, factor=2.0, jitter=0.1)
+# Stored-but-unhandled updates held in memory; past it polling waits (Telegram keeps them).
+BACKLOG_LIMIT = 10_000
+
+
+class FatalStartupError(Exception):
+    """Start-up cannot succeed by waiting (a wrong token); the message is one line for people."""
+
+
+def chat_key(update: Update) -> str:
+    """The ordering key: a private chat, a group's forum topic, or the update itself."""
+    event: Any = update.event if update.event_type != "update" else None
+    message = getattr(event, "message", None) if update.callback_query else event
+    chat = getattr(message, "chat", None)
+    if chat is None:
+        user = getattr(event, "from_user", None)
+        return f"u{user.id}" if user is not None else f"x{update.update_id}"
+    thread = getattr(message, "message_thread_id", None) if chat.type == "supergroup" else None
+    return f"c{chat.id}:{thread}" if thread else f"c{chat.id}"
+
+
+@dataclass(slots=True, eq=False)
+class Item:
+    update: Update
+    chat: str
+
+
+class FairQueue:
+    """Updates grouped by chat; a chat is `ready` when it has updates and no worker."""
+
+    def __init__(self) -> None:
+        self._chats: dict[str, deque[Item]] = {}
+        self._busy: set[str] = set()
+        self._ready: asyncio.Queue[str] = asyncio.Queue()
+        self.size = 0
+        self._space = asyncio.Event()
+        self._space.set()
+
+    def put(self, item: Item) -> None:
+        queue = self._chats.get(item.chat)
+        if queue is None:
+            queue = self._chats[item.chat] = deque()
+            if item.chat not in self._busy:
+                self._ready.put_nowait(item.chat)
+        queue.append(item)
+        self.size += 1
+        if self.size >= BACKLOG_LIMIT:
+            self._space.clear()
+
+    async def get(self) -> Item:
+        chat = await self._ready.get()
+        queue = self._chats[chat]
+        item = queue.popleft()
+        if not queue:
+            del self._chats[chat]
+        self._busy.add(chat)
+        self.size -= 1
+        if self.size < BACKLOG_LIMIT:
+            self._space.set()
+        return item
+
+    def done(self, item: Item) -> None:
+        """The chat's next update may go now, after the other chats that wait."""
+        self._busy.discard(item.chat)
+        if item.chat in self._chats:
+            self._ready.put_nowait(item.chat)
+
+    def backlog(self, chat: str) -> int:
+        """Updates of this chat still waiting behind the one being handled."""
+        queue = self._chats.get(chat)
+        return len(queue) if queue else 0
+
+    @property
+    def full(self) -> bool:
+        return self.size >= BACKLOG_LIMIT
+
+    async def wait_for_space(self) -> None:
+        await self._space.wait()
+
+
+async def call_until_up(bot: Bot, call: Callable[[], Any], what: str) -> Any:
+    """Call the Bot API until it answers: an outage is waited out, a wrong token is fatal."""
+    backoff = Backoff(API_BACKOFF)
+    while True:
+        try:
+            return await call()
+        except TelegramUnauthorizedError:
+            raise FatalStartupError(
+                "the Bot API rejected BOT_TOKEN (401 Unauthorized): check the token"
+            ) from None
+        except (TelegramServerError, TelegramNetworkError, TelegramRetryAfter) as exc:
+            delay = next(backoff)
+            logger.warning(
+                "Bot API unavailable for %s (%s), attempt %d; retrying in %.1f s",
+                what,
+                type(exc).__name__,
+                backoff.counter,
+                delay,
+            )
+            await asyncio.sleep(delay)
+
+
+class UpdateRunner:
+    """Stores, queues and handles the updates of one bot with `workers` at once."""
+
+    def __init__(
+        self, dp: Dispatcher, bot: Bot, db: Database, *, workers: int, grace: float = 3.0
+    ) -> None:
+        self.dp = dp
+        self.bot = bot
+        self.db = db
+        self.workers = workers
+        self.grace = grace
+        self.queue = FairQueue()
+        self._in_flight: set[Item] = set()
+        self._drained = asyncio.Event()  # nothing queued, nothing in flight
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+
+    # -- intake ------------------------------------------------------------------------
+
+    async def accept(self, updates: Iterable[Update]) -> None:
+        """Make the updates durable, then queue the new ones; raises if the database refuses."""
+        items = {u.update_id: Item(u, chat_key(u)) for u in updates}
+        if not items:
+            return
+        rows = [
+            (uid, item.chat, item.update.model_dump_json(exclude_unset=True))
+            for uid, item in items.items()
+        ]
+        async with self.db.session() as session, session.begin():
+            fresh = await InboxRepo(session).store(self.bot.id, rows)
+        for uid in sorted(fresh):
+            self.queue.put(items[uid])
+
+    async def restore(self) -> int:
+        """Queue what a previous run stored but did not handle; first in, first handled."""
+        async with self.db.session() as session:
+            rows = await InboxRepo(session).pending(self.bot.id)
+        for _, payload in rows:
+            update = Update.model_validate_json(payload, context={"bot": self.bot})
+            self.queue.put(Item(update, chat_key(update)))
+        if rows:
+            logger.info("resuming %d updates stored before the last stop", len(rows))
+        return len(rows)
+
+    # -- handling ----------------------------------------------------------------------
+
+    async def _worker(self) -> None:
+        while True:
+            item = await self.queue.get()
+            self._in_flight.add(item)
+            try:
+                await self.dp.feed_update(
+                    self.bot, item.update, chat_backlog=self.queue.backlog(item.chat)
+                )
+            except Exception as exc:  # the dispatcher's error handler already ran
+                logger.error("update %s: %s escaped the handlers", item.update.update_id,
+                             type(exc).__name__)  # fmt: skip
+            finally:
+                self._in_flight.discard(item)
+                self.queue.done(item)
+                if not self._in_flight and not self.queue.size:
+                    self._drained.set()
+
+    def start_workers(self) -> None:
+        self._tasks += [asyncio.create_task(self._worker()) for _ in range(self.workers)]
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def stop_workers(self) -> None:
+        """Handle what was already received, for up to the grace period; what is left then
+        stays in the database for the next start."""
+        if self.in_flight or self.queue.size:
+            self._drained.clear()
+            try:
+                await asyncio.wait_for(self._drained.wait(), self.grace)
+            except TimeoutError:
+                logger.warning(
+                    "shutdown: %d updates running were cut off, %d wait for the next start",
+                    self.in_flight,
+                    self.queue.size,
+                )
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    # -- start, polling and stop ---------------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Wait for the Bot API, run the start-up hooks, queue what was left last time."""
+        me = await call_until_up(self.bot, self.bot.me, "getMe")
+        logger.info("bot id=%s is up", me.id)
+        await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
+        await self.restore()
+
+    async def _fetch(self, method: GetUpdates, request_timeout: int) -> list[Update] | None:
+        """One long poll, or None once a stop is asked for (the poll is then abandoned)."""
+        fetch = asyncio.ensure_future(self.bot(method, request_timeout=request_timeout))
+        stopper = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait({fetch, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TelegramAPIError):
+                await fetch
+            return None
+        return fetch.result()
+
+    async def _store(self, updates: list[Update]) -> None:
+        """Until the batch is durable; the offset must not move on before."""
+        backoff = Backoff(STORE_BACKOFF)
+        while True:
+            try:
+                await self.accept(updates)
+                return
+            except (SQLAlchemyError, OSError) as exc:
+                delay = next(backoff)
+                logger.error(
+                    "could not store %d updates (%s); retrying in %.1f s",
+                    len(updates),
+                    type(exc).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _poll(self, timeout: int) -> None:
+        """Fetch, store, confirm — until a stop is asked for. A stop never interrupts storing."""
+        method = GetUpdates(timeout=timeout, allowed_updates=self.dp.resolve_used_update_types())
+        request_timeout = int((self.bot.session.timeout or 60) + timeout)
+        backoff = Backoff(API_BACKOFF)
+        while not self._stop.is_set():
+            if self.queue.full:
+                await self.queue.wait_for_space()
+            try:
+                updates = await self._fetch(method, request_timeout)
+            except TelegramUnauthorizedError:
+                raise FatalStartupError(
+                    "the Bot API rejected BOT_TOKEN (401 Unauthorized): check the token"
+                ) from None
+            except TelegramRetryAfter as exc:
+                await asyncio.sleep(exc.retry_after)
+                continue
+            except TelegramAPIError as exc:
+                delay = next(backoff)
+                logger.warning(
+                    "getUpdates failed (%s); retrying in %.1f s", type(exc).__name__, delay
+                )
+                await asyncio.sleep(delay)
+                continue
+            if updates is None:
+                return
+            backoff.reset()
+            if updates:
+                await self._store(updates)
+                # Telegram forgets what is below the offset only with the next getUpdates.
+                method.offset = updates[-1].update_id + 1
+
+    async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
+        self._stop.clear()
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self._stop.set)
+        try:
+            prepare = asyncio.ensure_future(self.prepare())
+            stopper = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({prepare, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if not prepare.done():  # stopped while waiting for the Bot API
+                prepare.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await prepare
+                return
+            prepare.result()
+            await call_until_up(
+                self.bot,
+                lambda: self.bot.delete_webhook(drop_pending_updates=False),
+                "deleteWebhook",
+            )
+            self.start_workers()
+            logger.info("polling for updates")
+            try:
+                await self._poll(polling_timeout)
+            finally:
+                await self.stop_workers()
+                await self.dp.emit_shutdown(
+                    bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data
+                )
+                logger.info("polling stopped")
+        finally:
+            await self.bot.session.close()
+
+    def stop(self) -> None:
+        """Ask a running `run_polling` to stop (what SIGTERM does)."""
+        self._stop.set()
