@@ -32,9 +32,11 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
+from aiogram.types.update import UpdateTypeLookupError
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.middlewares.pacing import pacer_of
 from db.repositories import InboxRepo
 from db.session import Database
 
@@ -52,10 +54,24 @@ class FatalStartupError(Exception):
     """Start-up cannot succeed by waiting (a wrong token); the message is one line for people."""
 
 
+def _chat_and_message(update: Update) -> tuple[Any, Any]:
+    try:
+        event: Any = update.event
+    except UpdateTypeLookupError:  # a type newer than this aiogram knows
+        return None, None
+    message = getattr(event, "message", None) if update.callback_query else event
+    return event, message
+
+
+def chat_of(update: Update) -> int | None:
+    """The chat a reply to this update would go to, if any."""
+    chat = getattr(_chat_and_message(update)[1], "chat", None)
+    return chat.id if chat is not None else None
+
+
 def chat_key(update: Update) -> str:
     """The ordering key: a private chat, a group's forum topic, or the update itself."""
-    event: Any = update.event if update.event_type != "update" else None
-    message = getattr(event, "message", None) if update.callback_query else event
+    event, message = _chat_and_message(update)
     chat = getattr(message, "chat", None)
     if chat is None:
         user = getattr(event, "from_user", None)
@@ -157,6 +173,7 @@ class UpdateRunner:
         self.workers = workers
         self.grace = grace
         self.queue = FairQueue()
+        self.pacer = pacer_of(bot)
         self._in_flight: set[Item] = set()
         self._drained = asyncio.Event()  # nothing queued, nothing in flight
         self._tasks: list[asyncio.Task[None]] = []
@@ -196,6 +213,11 @@ class UpdateRunner:
             item = await self.queue.get()
             self._in_flight.add(item)
             try:
+                chat_id = chat_of(item.update)
+                if self.pacer is not None and chat_id is not None:
+                    wait = self.pacer.admit(chat_id)
+                    if wait > 0:
+                        await asyncio.sleep(wait)
                 await self.dp.feed_update(
                     self.bot, item.update, chat_backlog=self.queue.backlog(item.chat)
                 )
@@ -203,6 +225,8 @@ class UpdateRunner:
                 logger.error("update %s: %s escaped the handlers", item.update.update_id,
                              type(exc).__name__)  # fmt: skip
             finally:
+                if self.pacer is not None:
+                    self.pacer.release()
                 self._in_flight.discard(item)
                 self.queue.done(item)
                 if not self._in_flight and not self.queue.size:

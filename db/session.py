@@ -113,8 +113,10 @@ def describe_storage_error(url: str, exc: BaseException) -> str:
     else:
         reason = type(exc).__name__
     hint = ""
-    if "unable to open" in reason or "readonly" in reason or isinstance(exc, PermissionError):
+    if "unable to open" in reason or "readonly" in reason or isinstance(exc, OSError):
         hint = " (does the directory exist, and may the bot write there?)"
+    elif "full" in reason or "I/O" in reason:
+        hint = " (is the disk full?)"
     elif "not a database" in reason:
         hint = " (restore a backup, or point DATABASE_URL to another file)"
     return f"database error: {where}: {reason}{hint}"

@@ -6,6 +6,12 @@ schedule (GCRA, the virtual-clock form of a token bucket): a send books the next
 and waits for it. A wait holds only the chat it concerns; the update's database session was
 committed before (CommitBeforeSend runs first), so nobody else waits with it. A 429 that
 arrives anyway pushes that chat's schedule back by its `retry_after`.
+
+The update runner books the first send of an update *before* handling it (`admit`): the
+wait for Telegram's overall limit then happens before anything is committed, so the moment
+between the commit that marks an update handled and the reply reaching Telegram stays a
+matter of microseconds, and a crash in a busy minute does not swallow replies that were
+waiting for their slot.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import asyncio
 import math
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +38,9 @@ PRIVATE = (1.1, 3)  # seconds between messages, burst
 GROUP = (3.2, 19)
 _FORGET_AFTER = 120.0  # schedules idle this long are dropped (memory stays bounded)
 
+# The chat whose slot `admit` booked for the update being handled, until its first send.
+_reserved: ContextVar[int | str | None] = ContextVar("reserved_send", default=None)
+
 
 def is_message_send(method: str) -> bool:
     """Methods that put a new message into a chat (what Telegram's limits count)."""
@@ -47,6 +57,9 @@ class Schedule:
     interval: float
     tolerance: float  # (burst - 1) * interval
     tat: float = 0.0  # theoretical arrival time of the next send
+
+    def free(self, now: float) -> bool:
+        return self.tat - self.tolerance <= now
 
     def book(self, now: float) -> float:
         """Book the next slot; the moment it may go."""
@@ -100,6 +113,30 @@ class Pacer:
     def hold(self, chat_id: int | str, seconds: float) -> None:
         self._schedule(chat_id).hold(self.clock() + seconds)
 
+    def admit(self, chat_id: int | str) -> float:
+        """Before an update of `chat_id` is handled: if the chat may be written to now, book
+        its first reply (the caller waits the returned delay, then handles the update in a
+        context where `use_reservation` finds the booking). A chat that is already being
+        answered as fast as Telegram allows books nothing: its messages are handled at once
+        and only a reply, if any, waits."""
+        now = self.clock()
+        if not self._schedule(chat_id).free(now):
+            return 0.0
+        _reserved.set(chat_id)
+        return self.delay(chat_id)
+
+    @staticmethod
+    def release() -> None:
+        """The update is done: an unused booking lapses (it is not carried to the next)."""
+        _reserved.set(None)
+
+    @staticmethod
+    def use_reservation(chat_id: int | str) -> bool:
+        if _reserved.get() != chat_id:
+            return False
+        _reserved.set(None)
+        return True
+
 
 class PaceSends(BaseRequestMiddleware):
     def __init__(self, pacer: Pacer) -> None:
@@ -114,7 +151,7 @@ class PaceSends(BaseRequestMiddleware):
         chat_id: Any = getattr(method, "chat_id", None)
         if chat_id is None or not is_message_send(method.__api_method__):
             return await make_request(bot, method)
-        wait = self.pacer.delay(chat_id)
+        wait = 0.0 if self.pacer.use_reservation(chat_id) else self.pacer.delay(chat_id)
         if wait > 0:
             await asyncio.sleep(wait)
         try:
@@ -122,3 +159,10 @@ class PaceSends(BaseRequestMiddleware):
         except TelegramRetryAfter as exc:
             self.pacer.hold(chat_id, exc.retry_after)
             raise
+
+
+def pacer_of(bot: Bot) -> Pacer | None:
+    for middleware in bot.session.middleware:
+        if isinstance(middleware, PaceSends):
+            return middleware.pacer
+    return None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,8 @@ class BotProcess:
         self.emu = emu
         self.proc: asyncio.subprocess.Process | None = None
 
-    async def start(self, *args: str) -> None:
+    async def start(self, *args: str, wait: bool = True) -> None:
+        """Start the process; with `wait`, return once it has asked the Bot API who it is."""
         seen = len(self.emu.calls("getMe"))
         log = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
@@ -38,6 +40,8 @@ class BotProcess:
         )  # fmt: skip
         log.close()
         proc = self.proc
+        if not wait:
+            return
         await until(
             lambda: len(self.emu.calls("getMe")) > seen or proc.returncode is not None,
             timeout=30,
@@ -59,9 +63,14 @@ class BotProcess:
 
 
 @pytest.fixture
-async def bot_process(
-    emu: Emulator, db: Database, db_url: str, tmp_path: Path
-) -> AsyncIterator[BotProcess]:
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def bot_env(emu: Emulator, db_url: str) -> dict[str, str]:
     env = env_for(
         BOT_TOKEN=emu.default_token,
         TELEGRAM_API_URL=emu.api_url,
@@ -70,12 +79,33 @@ async def bot_process(
         PYTHONUNBUFFERED="1",
     )
     env.pop("WEBHOOK_URL", None)
-    process = BotProcess(env, tmp_path / "bot.log", emu)
-    await process.start()
-    yield process
-    if process.proc is not None and process.proc.returncode is None:
-        process.proc.kill()
-        await process.proc.wait()
+    return env
+
+
+@pytest.fixture
+async def spawn(
+    emu: Emulator, db: Database, bot_env: dict[str, str], tmp_path: Path
+) -> AsyncIterator[Callable[..., BotProcess]]:
+    """Bot processes with the test's settings (plus overrides); all are killed at the end."""
+    made: list[BotProcess] = []
+
+    def make(**overrides: str) -> BotProcess:
+        process = BotProcess({**bot_env, **overrides}, tmp_path / f"bot{len(made)}.log", emu)
+        made.append(process)
+        return process
+
+    yield make
+    for process in made:
+        if process.proc is not None and process.proc.returncode is None:
+            process.proc.kill()
+            await process.proc.wait()
+        if os.environ.get("E2E_SHOW_LOG"):
+            print(process.log())
     assert emu.violations == [], "the bot made calls that Telegram would reject"
-    if os.environ.get("E2E_SHOW_LOG"):
-        print(process.log())
+
+
+@pytest.fixture
+async def bot_process(spawn: Callable[..., BotProcess]) -> BotProcess:
+    process = spawn()
+    await process.start()
+    return process
