@@ -182,18 +182,33 @@ class UpdateRunner:
     # -- intake ------------------------------------------------------------------------
 
     async def accept(self, updates: Iterable[Update]) -> None:
-        """Make the updates durable, then queue the new ones; raises if the database refuses."""
-        items = {u.update_id: Item(u, chat_key(u)) for u in updates}
+        """Queue the updates and make them durable; returns once they are stored (the caller
+        may then confirm them to Telegram), raises if the database refuses.
+
+        Workers may start on them meanwhile: a worker that gets to the database first
+        records its update as handled in its own transaction, and the batch then skips it.
+        Either way nothing is confirmed to Telegram before it is in the table, and the
+        batch's write no longer sits between a person and the reply.
+        """
+        items = self._enqueue(updates)
+        await self._write(items)
+
+    def _enqueue(self, updates: Iterable[Update]) -> list[Item]:
+        items = [Item(u, chat_key(u)) for u in updates]
+        for item in items:
+            self.queue.put(item)
+        return items
+
+    async def _write(self, items: list[Item]) -> None:
         if not items:
             return
         rows = [
-            (uid, item.chat, item.update.model_dump_json(exclude_unset=True))
-            for uid, item in items.items()
+            (i.update.update_id, i.chat, i.update.model_dump_json(exclude_unset=True))
+            for i in items
         ]
+        await asyncio.sleep(0)  # idle workers take their update (and the database) first
         async with self.db.session() as session, session.begin():
-            fresh = await InboxRepo(session).store(self.bot.id, rows)
-        for uid in sorted(fresh):
-            self.queue.put(items[uid])
+            await InboxRepo(session).store(self.bot.id, rows)
 
     async def restore(self) -> int:
         """Queue what a previous run stored but did not handle; first in, first handled."""
@@ -282,17 +297,18 @@ class UpdateRunner:
         return fetch.result()
 
     async def _store(self, updates: list[Update]) -> None:
-        """Until the batch is durable; the offset must not move on before."""
+        """Queue the batch, then write it until it is durable: the offset waits for that."""
+        items = self._enqueue(updates)
         backoff = Backoff(STORE_BACKOFF)
         while True:
             try:
-                await self.accept(updates)
+                await self._write(items)
                 return
             except (SQLAlchemyError, OSError) as exc:
                 delay = next(backoff)
                 logger.error(
                     "could not store %d updates (%s); retrying in %.1f s",
-                    len(updates),
+                    len(items),
                     type(exc).__name__,
                     delay,
                 )

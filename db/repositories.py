@@ -173,17 +173,31 @@ class InboxRepo:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def fail(self, bot_id: int, update_id: int) -> None:
+    async def fail(self, bot_id: int, update_id: int, chat_key: str) -> None:
         """The handler raised: never handle it again (the person got the apology)."""
-        await self.session.execute(
+        now = utcnow()
+        result = await self.session.execute(
             update(InboxUpdate)
             .where(
                 InboxUpdate.bot_id == bot_id,
                 InboxUpdate.update_id == update_id,
                 InboxUpdate.status == InboxStatus.PENDING,
             )
-            .values(status=InboxStatus.FAILED, payload=None, handled_at=utcnow())
+            .values(status=InboxStatus.FAILED, payload=None, handled_at=now)
         )
+        if not getattr(result, "rowcount", 0):  # not stored yet: the batch will skip it
+            await self.session.execute(
+                _insert(self.session, InboxUpdate)
+                .values(
+                    bot_id=bot_id,
+                    update_id=update_id,
+                    chat_key=chat_key,
+                    status=InboxStatus.FAILED,
+                    received_at=now,
+                    handled_at=now,
+                )
+                .on_conflict_do_nothing()
+            )
 
     async def delete_handled_before(self, moment: datetime) -> int:
         result = await self.session.execute(

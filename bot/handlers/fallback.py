@@ -49,10 +49,11 @@ async def on_unexpected_message(
     kind, text, file_id = message_content(message)
     if text is not None and text.startswith("/"):
         kind = "command"  # an unknown command is its own act, not part of a text burst
-    family_messages.keep_loose(  # only with consent: the service checks
-        session, person, content_type=kind, text=text, file_id=file_id,
-        message_id=message.message_id,
-    )  # fmt: skip
+    else:
+        family_messages.keep_loose(  # only with consent: the service checks
+            session, person, content_type=kind, text=text, file_id=file_id,
+            message_id=message.message_id,
+        )  # fmt: skip
     current = await state.get_state()
     if not bursts.should_answer(message.chat.id, kind, current, chat_backlog):
         return

@@ -59,7 +59,7 @@ class DbSessionMiddleware(BaseMiddleware):
                 await session.rollback()
                 if isinstance(event, Update) and isinstance(exc, Exception):
                     try:
-                        await InboxRepo(session).fail(bot.id, event.update_id)
+                        await InboxRepo(session).fail(bot.id, event.update_id, chat_key(event))
                         await session.commit()
                     except SQLAlchemyError as db_exc:  # the original error matters more
                         logger.warning("could not mark update %s failed: %s",

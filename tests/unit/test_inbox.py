@@ -61,5 +61,7 @@ async def test_a_failed_update_is_not_pending_any_more(db: Database) -> None:
     async with db.session() as session, session.begin():
         repo = InboxRepo(session)
         await repo.store(1, [(10, "c5", '{"x":1}')])
-        await repo.fail(1, 10)
-    assert await _rows(db) == {10: (InboxStatus.FAILED, None)}
+        await repo.fail(1, 10, "c5")
+        await repo.fail(1, 11, "c5")  # failed before its batch was written
+        assert await repo.store(1, [(11, "c5", '{"x":2}')]) == set()
+    assert await _rows(db) == {10: (InboxStatus.FAILED, None), 11: (InboxStatus.FAILED, None)}
