@@ -28,9 +28,10 @@ def cmd_migrate(settings: Settings, revision: str) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from db.migrate import upgrade
-    from db.session import StorageError, describe_storage_error
+    from db.session import StorageError, check_sqlite, describe_storage_error
 
     try:
+        check_sqlite(settings.database_url)
         upgrade(settings.database_url, revision)
     except StorageError as exc:
         _stop(str(exc), 1)

@@ -39,7 +39,7 @@ from bot.runner import UpdateRunner, call_until_up
 from bot.scheduler import create_scheduler
 from bot.storage import DatabaseStorage
 from db.migrate import head_revision
-from db.session import Database, check_database
+from db.session import Database, check_database, check_sqlite
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +127,7 @@ def create_runner(settings: Settings, bot: Bot, dp: Dispatcher, db: Database) ->
 
 
 async def run_polling(settings: Settings, token: str | None = None) -> None:
+    check_sqlite(settings.database_url, head_revision())
     db = Database(settings.database_url)
     try:
         await check_database(db, head_revision())
@@ -207,6 +208,7 @@ async def _check_storage(url: str) -> None:
 
 
 def run_webhook(settings: Settings) -> None:
+    check_sqlite(settings.database_url, head_revision())
     asyncio.run(_check_storage(settings.database_url))
     db = Database(settings.database_url)
     bot = create_bot(settings)

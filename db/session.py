@@ -10,6 +10,8 @@ before each call to Telegram (see bot/middlewares/db.py).
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -105,15 +107,19 @@ class StorageError(Exception):
 
 def describe_storage_error(url: str, exc: BaseException) -> str:
     """One line that names the database and the reason, never a statement or its values."""
-    where = make_url(url).database if is_sqlite(url) else make_url(url).render_as_string()
     if isinstance(exc, DBAPIError) and exc.orig is not None:
         reason = str(exc.orig.args[0]) if exc.orig.args else type(exc.orig).__name__
     elif isinstance(exc, OSError):
         reason = exc.strerror or type(exc).__name__
     else:
         reason = type(exc).__name__
+    return _storage_line(url, reason, os_error=isinstance(exc, OSError))
+
+
+def _storage_line(url: str, reason: str, *, os_error: bool = False) -> str:
+    where = make_url(url).database if is_sqlite(url) else make_url(url).render_as_string()
     hint = ""
-    if "unable to open" in reason or "readonly" in reason or isinstance(exc, OSError):
+    if "unable to open" in reason or "readonly" in reason or os_error:
         hint = " (does the directory exist, and may the bot write there?)"
     elif "full" in reason or "I/O" in reason:
         hint = " (is the disk full?)"
@@ -122,8 +128,53 @@ def describe_storage_error(url: str, exc: BaseException) -> str:
     return f"database error: {where}: {reason}{hint}"
 
 
+def check_sqlite(url: str, head: str | None = None) -> None:
+    """Before anything else opens it: the SQLite file can be created, read and written, and
+    (given `head`) is at the schema's head; else StorageError.
+
+    Plain sqlite3, no event loop: aiosqlite's worker thread, when a connection fails, may
+    outlive the loop and print a traceback at exit.
+    """
+    if not is_sqlite(url):
+        return
+    _ensure_sqlite_dir(url)
+    path = make_url(url).database or ""
+    try:
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            if head is not None:
+                found = _schema_revision(conn)
+                if found != head:
+                    raise StorageError(
+                        f"database is at revision {found or 'none'}, the bot needs {head}: "
+                        "run `python -m bot migrate` first"
+                        if found
+                        else "database is not set up: run `python -m bot migrate` first"
+                    )
+            # A real write, so that a full disk or a read-only file shows now, not mid-dialog.
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("CREATE TABLE IF NOT EXISTS _write_check (x INTEGER)")
+            conn.execute("DROP TABLE _write_check")
+            conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        raise StorageError(_storage_line(url, str(exc.args[0]) if exc.args else "")) from None
+
+
+def _schema_revision(conn: sqlite3.Connection) -> str | None:
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return None
+        raise
+    return str(row[0]) if row else None
+
+
 async def check_database(db: Database, head: str | None) -> None:
-    """Readable, at the schema's head and writable, or StorageError: checked before serving."""
+    """Readable, at the schema's head and writable, or StorageError: checked before serving.
+    SQLite is checked by `check_sqlite` before the engine exists."""
+    if is_sqlite(db.url):
+        return
     try:
         async with db.engine.connect() as conn:
             found = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
