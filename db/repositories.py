@@ -62,7 +62,7 @@ def _record_update(dialect: str) -> Any:
             bot_id=bindparam("bot_id"),
             update_id=bindparam("update_id"),
             chat_key=bindparam("chat_key"),
-            status=InboxStatus.DONE.value,
+            status=bindparam("status"),
             received_at=bindparam("now"),
             handled_at=bindparam("now"),
         )
@@ -167,9 +167,22 @@ class InboxRepo:
         )
         if getattr(result, "rowcount", 0):
             return True
+        return await self._record(bot_id, update_id, chat_key, InboxStatus.DONE)
+
+    async def _record(
+        self, bot_id: int, update_id: int, chat_key: str, status: InboxStatus
+    ) -> bool:
+        """Record an update the intake has not (yet) stored; False if it is there already."""
+        now = utcnow()
         result = await self.session.execute(
             _record_update(_dialect(self.session)),
-            {"bot_id": bot_id, "update_id": update_id, "chat_key": chat_key, "now": now},
+            {
+                "bot_id": bot_id,
+                "update_id": update_id,
+                "chat_key": chat_key,
+                "status": status.value,
+                "now": now,
+            },
         )
         return bool(getattr(result, "rowcount", 0))
 
@@ -186,18 +199,7 @@ class InboxRepo:
             .values(status=InboxStatus.FAILED, payload=None, handled_at=now)
         )
         if not getattr(result, "rowcount", 0):  # not stored yet: the batch will skip it
-            await self.session.execute(
-                _insert(self.session, InboxUpdate)
-                .values(
-                    bot_id=bot_id,
-                    update_id=update_id,
-                    chat_key=chat_key,
-                    status=InboxStatus.FAILED,
-                    received_at=now,
-                    handled_at=now,
-                )
-                .on_conflict_do_nothing()
-            )
+            await self._record(bot_id, update_id, chat_key, InboxStatus.FAILED)
 
     async def delete_handled_before(self, moment: datetime) -> int:
         result = await self.session.execute(
