@@ -176,7 +176,6 @@ def create_webhook_app(
     async def on_startup(_: web.Application) -> None:
         await runner.prepare()
         await call_until_up(
-            bot,
             lambda: bot.set_webhook(
                 settings.webhook_url or "",
                 secret_token=secret.decode(),

@@ -139,7 +139,7 @@ class FairQueue:
         await self._space.wait()
 
 
-async def call_until_up(bot: Bot, call: Callable[[], Any], what: str) -> Any:
+async def call_until_up(call: Callable[[], Any], what: str) -> Any:
     """Call the Bot API until it answers: an outage is waited out, a wrong token is fatal."""
     backoff = Backoff(API_BACKOFF)
     while True:
@@ -278,7 +278,7 @@ class UpdateRunner:
 
     async def prepare(self) -> None:
         """Wait for the Bot API, run the start-up hooks, queue what was left last time."""
-        me = await call_until_up(self.bot, self.bot.me, "getMe")
+        me = await call_until_up(self.bot.me, "getMe")
         logger.info("bot id=%s is up", me.id)
         await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
         await self.restore()
@@ -364,7 +364,6 @@ class UpdateRunner:
                 return
             prepare.result()
             await call_until_up(
-                self.bot,
                 lambda: self.bot.delete_webhook(drop_pending_updates=False),
                 "deleteWebhook",
             )
