@@ -23,6 +23,16 @@ def _stop(message: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
+def check_content_or_exit() -> None:
+    """The data files a coordinator edits are checked before anything starts."""
+    from bot.services.red_flags import ContentError, load_red_flags
+
+    try:
+        load_red_flags()
+    except ContentError as exc:
+        _stop(str(exc), 2)
+
+
 def cmd_migrate(settings: Settings, revision: str) -> None:
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
@@ -79,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = load_settings_or_exit()
     setup_logging(settings.log_level, _secrets(settings))
+    check_content_or_exit()
     if args.command == "migrate":
         cmd_migrate(settings, args.revision)
     elif args.command == "run":

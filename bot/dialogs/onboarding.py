@@ -142,6 +142,30 @@ def sos_text(settings: Settings) -> str:
     ).format(contacts=emergency_lines(settings), **_numbers(settings))
 
 
+def cry_for_help_text(settings: Settings, next_step: str) -> str:
+    """The answer to free text that speaks of danger: the emergency numbers first."""
+    return _(
+        "<b>If you or your child are in danger right now, call {emergency}.</b>\n\n"
+        "{contacts}\n\n"
+        "You are not alone, and you did the right thing by writing. {next_step}"
+    ).format(contacts=emergency_lines(settings), next_step=next_step, **_numbers(settings))
+
+
+def next_step_language() -> str:
+    return _("Choose the language with a button below, and we will go on together.")
+
+
+def next_step_consent() -> str:
+    return _(
+        "So that we can pass your request to a specialist, we need your consent: "
+        "the buttons are below."
+    )
+
+
+def next_step_menu() -> str:
+    return _("Your message is saved. The menu below is always here for you.")
+
+
 def main_menu_text() -> str:
     return _("How can we help? Choose below. Emergency contacts are always one tap away.")
 

@@ -18,6 +18,7 @@ from bot.dialogs import onboarding as ob
 from bot.dialogs.bursts import BurstGate
 from bot.handlers.common import home
 from bot.services import family_messages
+from bot.services.red_flags import RedFlags
 from db.models import Person
 
 
@@ -44,6 +45,7 @@ async def on_unexpected_message(
     settings: Settings,
     session: AsyncSession,
     bursts: BurstGate,
+    red_flags: RedFlags,
     chat_backlog: int = 0,
 ) -> None:
     kind, text, file_id = message_content(message)
@@ -55,9 +57,22 @@ async def on_unexpected_message(
             message_id=message.message_id,
         )  # fmt: skip
     current = await state.get_state()
+    at_language = current == ob.Onboarding.language.state or person.locale is None
+    # A cry for help is never answered with a form, at whatever step, before consent too
+    # (the text is only read, not kept): the emergency numbers first, then the way on.
+    if text and red_flags.find(text):
+        if bursts.should_answer(message.chat.id, "red_flag", current):
+            if at_language:
+                step, markup = ob.next_step_language(), ob.language_keyboard()
+            elif not person.has_consent:
+                step, markup = ob.next_step_consent(), ob.consent_keyboard()
+            else:
+                step, markup = ob.next_step_menu(), ob.main_menu_keyboard()
+            await message.answer(ob.cry_for_help_text(settings, step), reply_markup=markup)
+        return
     if not bursts.should_answer(message.chat.id, kind, current, chat_backlog):
         return
-    if current == ob.Onboarding.language.state or person.locale is None:
+    if at_language:
         await message.answer(ob.hint_choose_language(), reply_markup=ob.language_keyboard())
     elif not person.has_consent:
         await message.answer(ob.hint_consent(settings), reply_markup=ob.consent_keyboard())
