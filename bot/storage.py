@@ -36,6 +36,7 @@ from db.session import Database, current_session
 
 Record = tuple[str | None, dict[str, Any]]
 PENDING = "fsm_pending"  # key in Session.info: writes waiting for their commit
+LISTENING = "fsm_listening"  # key in Session.info: the commit listeners are attached
 
 
 class DatabaseStorage(BaseStorage):
@@ -77,11 +78,13 @@ class DatabaseStorage(BaseStorage):
 
     def _pending(self, session: AsyncSession) -> dict[str, Record]:
         sync = session.sync_session
-        if PENDING not in sync.info:
-            sync.info[PENDING] = {}
-            event.listen(sync, "after_commit", self._on_commit, once=True)
-            event.listen(sync, "after_soft_rollback", self._on_rollback, once=True)
-        pending: dict[str, Record] = sync.info[PENDING]
+        if LISTENING not in sync.info:
+            # For the session's whole life, not once: an update commits before each send,
+            # and a state written after a send must reach the cache at the next commit too.
+            sync.info[LISTENING] = True
+            event.listen(sync, "after_commit", self._on_commit)
+            event.listen(sync, "after_soft_rollback", self._on_rollback)
+        pending: dict[str, Record] = sync.info.setdefault(PENDING, {})
         return pending
 
     def _on_commit(self, sync: Session) -> None:

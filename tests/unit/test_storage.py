@@ -49,6 +49,21 @@ async def test_inside_an_update_the_state_commits_with_the_update(db: Database) 
     assert await storage.get_state(KEY) is None
 
 
+async def test_a_state_written_after_a_send_reaches_the_cache_too(db: Database) -> None:
+    storage = DatabaseStorage(db)
+    async with db.session() as session:
+        token = current_session.set(session)
+        try:
+            await storage.set_state(KEY, Steps.first)
+            await session.commit()  # CommitBeforeSend: the bot spoke
+            await storage.set_data(KEY, {"back_to": "settings"})
+            await session.commit()  # the end of the update
+        finally:
+            current_session.reset(token)
+    assert await storage.get_state(KEY) == Steps.first.state
+    assert await storage.get_data(KEY) == {"back_to": "settings"}
+
+
 async def test_a_second_session_inside_an_update_is_refused_at_once(db: Database) -> None:
     async with db.session() as session:
         token = current_session.set(session)
