@@ -26,9 +26,11 @@ def _stop(message: str, code: int) -> NoReturn:
 def check_content_or_exit() -> None:
     """The data files a coordinator edits are checked before anything starts."""
     from bot.services.red_flags import ContentError, load_red_flags
+    from bot.services.regions import load_regions
 
     try:
         load_red_flags()
+        load_regions()
     except ContentError as exc:
         _stop(str(exc), 2)
 

@@ -38,6 +38,7 @@ from bot.middlewares.retry import RetryMiddleware
 from bot.runner import UpdateRunner, call_until_up
 from bot.scheduler import create_scheduler
 from bot.services.red_flags import load_red_flags
+from bot.services.regions import load_regions
 from bot.storage import DatabaseStorage
 from db.migrate import head_revision
 from db.session import Database, check_database, check_sqlite
@@ -76,7 +77,12 @@ def create_dispatcher(
     i18n = i18n or create_i18n(settings.default_locale)
     dp = Dispatcher(storage=DatabaseStorage(db), events_isolation=SimpleEventIsolation())
     dp.workflow_data.update(
-        settings=settings, db=db, i18n=i18n, bursts=BurstGate(), red_flags=load_red_flags()
+        settings=settings,
+        db=db,
+        i18n=i18n,
+        bursts=BurstGate(),
+        red_flags=load_red_flags(),
+        regions=load_regions(),
     )
 
     dp.update.outer_middleware(DbSessionMiddleware(db))

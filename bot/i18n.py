@@ -44,6 +44,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("sos", N_("Emergency contacts, day and night")),
     ("help", N_("How the bot works")),
     ("language", N_("Change the language")),
+    ("settings", N_("Region, language and other settings")),
     ("privacy", N_("Your data and consent")),
 )
 

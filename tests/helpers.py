@@ -33,10 +33,12 @@ def bot_settings(emu: Emulator, db_url: str, **extra: Any) -> Settings:
 
 
 async def onboard(user: TestUser) -> None:
-    """Walk a new English-speaking user through language and consent to the main menu."""
+    """Walk a new English-speaking user through language, consent and region to the menu."""
     await user.send("/start")
     await user.wait_message("Please choose")
     await user.click("English")
     await user.wait_message("Do you agree")
     await user.click("I agree")
     await user.wait_message("Thank you for your trust")
+    await user.click("Irkutsk Oblast")
+    await user.wait_message("How can we help")

@@ -12,11 +12,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.dialogs.callbacks import bound_to
+from bot.services.regions import Regions
 
 
 class Onboarding(StatesGroup):
     language = State()
     consent = State()
+    region = State()
 
 
 class LangCb(CallbackData, prefix="lang"):
@@ -34,6 +36,11 @@ class ConsentCb(CallbackData, prefix="consent"):
     action: ConsentAction
 
 
+@bound_to(Onboarding.region)
+class RegionCb(CallbackData, prefix="region"):
+    key: str  # a key of content/regions.toml, checked by the handler
+
+
 class MenuItem(StrEnum):
     MAIN = "main"
     SOS = "sos"
@@ -42,6 +49,8 @@ class MenuItem(StrEnum):
     HELP = "help"
     WITHDRAW = "withdraw"
     CONSENT = "consent"  # show the consent screen again
+    SETTINGS = "settings"
+    REGION = "region"  # change the region (from the settings)
 
 
 class MenuCb(CallbackData, prefix="menu"):
@@ -175,10 +184,44 @@ def main_menu_keyboard() -> InlineKeyboardMarkup:
         inline_keyboard=[
             [_button(_("🆘 Emergency contacts"), MenuCb(item=MenuItem.SOS))],
             [
-                _button(_("🌐 Language"), MenuCb(item=MenuItem.LANGUAGE)),
+                _button(_("⚙️ Settings"), MenuCb(item=MenuItem.SETTINGS)),
                 _button(_("🔒 My data"), MenuCb(item=MenuItem.PRIVACY)),
             ],
             [_button(_("ℹ️ How it works"), MenuCb(item=MenuItem.HELP))],
+        ]
+    )
+
+
+def region_text() -> str:
+    return _(
+        "Which region do you live in? Then we can tell you about help nearby, "
+        "and write to you at a convenient local time."
+    )
+
+
+def region_keyboard(regions: Regions, locale: str) -> InlineKeyboardMarkup:
+    rows = [[_button(r.name(locale), RegionCb(key=r.key))] for r in regions.items]
+    rows.append([_button(_("🆘 Emergency contacts"), MenuCb(item=MenuItem.SOS))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def hint_region() -> str:
+    return _("Please choose your region with a button below.")
+
+
+def settings_text(region: str | None, language: str) -> str:
+    return _(
+        "<b>Settings</b>\n\nRegion: {region}\nLanguage: {language}\n\n"
+        "What would you like to change?"
+    ).format(region=escape(region or _("not chosen")), language=escape(language))
+
+
+def settings_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(_("📍 Region"), MenuCb(item=MenuItem.REGION))],
+            [_button(_("🌐 Language"), MenuCb(item=MenuItem.LANGUAGE))],
+            [_button(_("« Menu"), MenuCb(item=MenuItem.MAIN))],
         ]
     )
 

@@ -16,30 +16,84 @@ from bot.dialogs import onboarding as ob
 from bot.dialogs.ui import show
 from bot.i18n import bot_commands
 from bot.services import people
+from bot.services.regions import Regions
 from db.models import Person
 
 Event = Message | CallbackQuery
 
 
-async def home(event: Event, person: Person, state: FSMContext) -> None:
-    """The screen this person should see now: language, then consent, then the menu."""
+async def home(
+    event: Event, person: Person, state: FSMContext, regions: Regions, lead: str = ""
+) -> None:
+    """The screen this person should see now: language, consent, region, then the menu."""
+    lead = f"{lead}\n\n" if lead else ""
     if person.locale is None:
         await state.set_state(ob.Onboarding.language)
         await show(event, ob.language_text(), ob.language_keyboard())
     elif not person.has_consent:
         await state.set_state(ob.Onboarding.consent)
         await show(event, ob.consent_text(), ob.consent_keyboard())
+    elif regions.get(person.region) is None:
+        await ask_region(event, person, state, regions, lead)
     else:
         await state.clear()
-        await show(event, ob.main_menu_text(), ob.main_menu_keyboard())
+        await show(event, lead + ob.main_menu_text(), ob.main_menu_keyboard())
 
 
-async def on_start(message: Message, person: Person, state: FSMContext) -> None:
-    await home(message, person, state)
+async def ask_region(
+    event: Event, person: Person, state: FSMContext, regions: Regions, lead: str = ""
+) -> None:
+    await state.set_state(ob.Onboarding.region)
+    await show(event, lead + ob.region_text(), ob.region_keyboard(regions, person.locale or ""))
 
 
-async def on_menu(query: CallbackQuery, person: Person, state: FSMContext) -> None:
-    await home(query, person, state)
+async def on_start(message: Message, person: Person, state: FSMContext, regions: Regions) -> None:
+    await home(message, person, state, regions)
+
+
+async def on_menu(
+    query: CallbackQuery, person: Person, state: FSMContext, regions: Regions
+) -> None:
+    await home(query, person, state, regions)
+
+
+async def on_settings(event: Event, person: Person, state: FSMContext, regions: Regions) -> None:
+    await state.clear()
+    region = regions.get(person.region)
+    locale = person.locale or ""
+    await show(
+        event,
+        ob.settings_text(
+            region.name(locale) if region else None, ob.LANGUAGE_NAMES.get(locale, locale)
+        ),
+        ob.settings_keyboard(),
+    )
+
+
+async def on_change_region(
+    query: CallbackQuery, person: Person, state: FSMContext, regions: Regions
+) -> None:
+    await ask_region(query, person, state, regions)
+    await state.update_data(back_to_settings=True)
+
+
+async def on_region_chosen(
+    query: CallbackQuery,
+    callback_data: ob.RegionCb,
+    person: Person,
+    state: FSMContext,
+    regions: Regions,
+    settings: Settings,
+) -> None:
+    region = regions.get(callback_data.key)
+    if region is None:  # a region a coordinator has since removed from the list
+        await ask_region(query, person, state, regions)
+        return
+    people.set_region(person, region.key, region.timezone or settings.timezone)
+    if (await state.get_data()).get("back_to_settings"):
+        await on_settings(query, person, state, regions)
+    else:
+        await home(query, person, state, regions)
 
 
 async def on_sos(event: Event, settings: Settings) -> None:
@@ -62,6 +116,7 @@ async def on_language_chosen(
     state: FSMContext,
     i18n: I18n,
     bot: Bot,
+    regions: Regions,
 ) -> None:
     people.set_locale(person, callback_data.code)
     i18n.current_locale = callback_data.code
@@ -70,7 +125,7 @@ async def on_language_chosen(
         bot_commands(i18n, callback_data.code),
         scope=BotCommandScopeChat(chat_id=query.from_user.id),
     )
-    await home(query, person, state)
+    await home(query, person, state, regions)
 
 
 async def on_privacy(event: Event, person: Person, settings: Settings) -> None:
@@ -98,16 +153,12 @@ async def on_consent_accept(
     session: AsyncSession,
     state: FSMContext,
     settings: Settings,
+    regions: Regions,
 ) -> None:
     if person.locale is None:  # an old consent screen pressed before a language was chosen
         people.set_locale(person, settings.default_locale)
     people.accept_consent(session, person, settings.consent_version)
-    await state.clear()
-    await show(
-        query,
-        "{}\n\n{}".format(_("Thank you for your trust."), ob.main_menu_text()),
-        ob.main_menu_keyboard(),
-    )
+    await home(query, person, state, regions, lead=_("Thank you for your trust."))
 
 
 async def on_consent_full(query: CallbackQuery, settings: Settings, state: FSMContext) -> None:
@@ -115,9 +166,11 @@ async def on_consent_full(query: CallbackQuery, settings: Settings, state: FSMCo
     await show(query, ob.consent_full_text(settings), ob.consent_keyboard(include_full=False))
 
 
-async def on_consent_review(query: CallbackQuery, person: Person, state: FSMContext) -> None:
+async def on_consent_review(
+    query: CallbackQuery, person: Person, state: FSMContext, regions: Regions
+) -> None:
     if person.has_consent:
-        await home(query, person, state)
+        await home(query, person, state, regions)
         return
     await state.set_state(ob.Onboarding.consent)
     await show(query, ob.consent_text(), ob.consent_keyboard())
@@ -157,6 +210,10 @@ def create_router() -> Router:
     cb(on_privacy, ob.MenuCb.filter(F.item == item.PRIVACY))
     cb(on_withdraw, ob.MenuCb.filter(F.item == item.WITHDRAW))
     cb(on_consent_review, ob.MenuCb.filter(F.item == item.CONSENT))
+    msg(on_settings, Command("settings"))
+    cb(on_settings, ob.MenuCb.filter(F.item == item.SETTINGS))
+    cb(on_change_region, ob.MenuCb.filter(F.item == item.REGION))
+    cb(on_region_chosen, ob.RegionCb.filter())
     cb(on_consent_accept, ob.ConsentCb.filter(F.action == act.ACCEPT))
     cb(on_consent_full, ob.ConsentCb.filter(F.action == act.FULL))
     cb(on_consent_decline, ob.ConsentCb.filter(F.action == act.DECLINE))

@@ -19,6 +19,7 @@ from bot.dialogs.bursts import BurstGate
 from bot.handlers.common import home
 from bot.services import family_messages
 from bot.services.red_flags import RedFlags
+from bot.services.regions import Regions
 from db.models import Person
 
 
@@ -46,6 +47,7 @@ async def on_unexpected_message(
     session: AsyncSession,
     bursts: BurstGate,
     red_flags: RedFlags,
+    regions: Regions,
     chat_backlog: int = 0,
 ) -> None:
     kind, text, file_id = message_content(message)
@@ -58,6 +60,7 @@ async def on_unexpected_message(
         )  # fmt: skip
     current = await state.get_state()
     at_language = current == ob.Onboarding.language.state or person.locale is None
+    at_region = current == ob.Onboarding.region.state
     # A cry for help is never answered with a form, at whatever step, before consent too
     # (the text is only read, not kept): the emergency numbers first, then the way on.
     if text and red_flags.find(text):
@@ -66,6 +69,8 @@ async def on_unexpected_message(
                 step, markup = ob.next_step_language(), ob.language_keyboard()
             elif not person.has_consent:
                 step, markup = ob.next_step_consent(), ob.consent_keyboard()
+            elif at_region:
+                step, markup = ob.hint_region(), ob.region_keyboard(regions, person.locale or "")
             else:
                 step, markup = ob.next_step_menu(), ob.main_menu_keyboard()
             await message.answer(ob.cry_for_help_text(settings, step), reply_markup=markup)
@@ -76,16 +81,25 @@ async def on_unexpected_message(
         await message.answer(ob.hint_choose_language(), reply_markup=ob.language_keyboard())
     elif not person.has_consent:
         await message.answer(ob.hint_consent(settings), reply_markup=ob.consent_keyboard())
+    elif at_region:
+        await message.answer(
+            ob.hint_region(), reply_markup=ob.region_keyboard(regions, person.locale or "")
+        )
     else:
         await message.answer(ob.hint_kept(), reply_markup=ob.main_menu_keyboard())
 
 
 async def on_stale_button(
-    query: CallbackQuery, person: Person, state: FSMContext, callback_answer: CallbackAnswer
+    query: CallbackQuery,
+    person: Person,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+    regions: Regions,
 ) -> None:
     callback_answer.text = ob.stale_button_text()
     # A new message, not an edit: the old one may already show the current screen.
-    await home(query.message if isinstance(query.message, Message) else query, person, state)
+    target = query.message if isinstance(query.message, Message) else query
+    await home(target, person, state, regions)
 
 
 async def on_foreign_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:

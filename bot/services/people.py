@@ -33,6 +33,12 @@ def set_locale(person: Person, locale: str) -> None:
     person.locale = locale
 
 
+def set_region(person: Person, region: str, timezone: str) -> None:
+    """The region a family lives in, and the clock the bot keeps for them there."""
+    person.region = region
+    person.timezone = timezone
+
+
 def accept_consent(session: AsyncSession, person: Person, version: str) -> None:
     person.consent_version = version
     person.consent_at = utcnow()

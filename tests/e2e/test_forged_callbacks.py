@@ -48,6 +48,13 @@ async def test_forged_and_replayed_callbacks_are_refused_without_effect(
     hint = await user.wait_message("choose one of the options")  # a second consent keyboard
     await user.click("I agree", message_id=consent.message_id)
     await user.wait_message("Thank you for your trust")
+    await user.click("Novosibirsk Oblast")
+    menu = await user.wait_message("How can we help")
+    # A region button forged onto the menu: not on screen, and not this step either.
+    moved = await user.click_data(menu.message_id, "region:other")
+    assert STALE in (await user.wait_callback_answer(moved))["text"]
+    await user.wait_message("How can we help")
+    assert (await _person(db, user.id)).region == "novosibirsk"
 
     # A button pressed again on a screen that has moved on.
     await user.send("/privacy")

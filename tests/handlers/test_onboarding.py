@@ -29,10 +29,20 @@ async def test_start_language_consent_menu_in_russian(app: App) -> None:
     assert ["Прочитать полностью"] not in full.buttons
 
     await anna.click("Даю согласие")
-    menu = await anna.wait_message("Спасибо за доверие")
+    region = await anna.wait_message("Спасибо за доверие")
+    assert "В каком регионе вы живёте?" in (region.text or "")
+    assert region.buttons[:5] == [
+        ["Иркутская область"], ["Алтайский край"], ["Новосибирская область"],
+        ["Приморский край"], ["Другой регион"],
+    ]  # fmt: skip
+    assert ["🆘 Экстренные контакты"] in region.buttons
+    await anna.click("Приморский край")
+    menu = await anna.wait_message("Чем мы можем помочь")
     assert ["🆘 Экстренные контакты"] in menu.buttons
 
     person = await _person(app, anna.id)
+    assert person is not None
+    assert (person.region, person.timezone) == ("primorsky", "Asia/Vladivostok")
     assert person is not None and person.locale == "ru"
     assert person.consent_version == app.settings.consent_version and person.consent_at
     async with app.db.session() as session:
@@ -97,6 +107,10 @@ async def test_unexpected_input_gets_a_hint_not_silence(app: App) -> None:
 
     await user.click("Даю согласие")
     await user.wait_message("Спасибо за доверие")
+    await user.send("а регион обязательно?")
+    await user.wait_message("выберите свой регион кнопкой")
+    await user.click("Другой регион")
+    await user.wait_message("Чем мы можем помочь")
     await user.send("что дальше?")
     menu_hint = await user.wait_message("Спасибо, что написали")
     assert ["🆘 Экстренные контакты"] in menu_hint.buttons
@@ -114,8 +128,11 @@ async def test_every_menu_button_answers(app: App) -> None:
         ("« Menu", "How can we help"),
         ("🔒 My data", "You gave your consent"),
         ("« Menu", "How can we help"),
+        ("⚙️ Settings", "Region: Irkutsk Oblast"),
+        ("📍 Region", "Which region"),
+        ("Altai Krai", "Region: Altai Krai"),
         ("🌐 Language", "Please choose"),
-        ("English", "How can we help"),
+        ("Русский", "Чем мы можем помочь"),
     ]:
         await user.click(button)
         await user.wait_message(expected)
