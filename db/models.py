@@ -136,6 +136,8 @@ class Person(Base):
     consent_version: Mapped[str | None] = mapped_column(String(16))
     consent_at: Mapped[datetime | None]
     consent_declined_at: Mapped[datetime | None]
+    # Age groups of the children ("0-4", "5-11", "12-18", "expecting"): for news that fits.
+    children_ages: Mapped[list[str]] = mapped_column(JSON, default=list)
     news_subscribed: Mapped[bool] = mapped_column(Boolean, default=False)
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     # False once Telegram says the person blocked the bot (403): never message them again.

@@ -33,7 +33,8 @@ def bot_settings(emu: Emulator, db_url: str, **extra: Any) -> Settings:
 
 
 async def onboard(user: TestUser) -> None:
-    """Walk a new English-speaking user through language, consent and region to the menu."""
+    """Walk a new English-speaking user through onboarding to the menu (the optional
+    questions skipped, no news)."""
     await user.send("/start")
     await user.wait_message("Please choose")
     await user.click("English")
@@ -41,4 +42,8 @@ async def onboard(user: TestUser) -> None:
     await user.click("I agree")
     await user.wait_message("Thank you for your trust")
     await user.click("Irkutsk Oblast")
+    await user.wait_message("How old are your children")
+    await user.click("Skip")
+    await user.wait_message("Would you like news")
+    await user.click("No, thank you")
     await user.wait_message("How can we help")

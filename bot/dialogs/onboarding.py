@@ -19,6 +19,8 @@ class Onboarding(StatesGroup):
     language = State()
     consent = State()
     region = State()
+    children = State()
+    news = State()
 
 
 class LangCb(CallbackData, prefix="lang"):
@@ -41,6 +43,29 @@ class RegionCb(CallbackData, prefix="region"):
     key: str  # a key of content/regions.toml, checked by the handler
 
 
+class AgeGroup(StrEnum):
+    EXPECTING = "expecting"
+    UNDER_5 = "0-4"
+    SCHOOL = "5-11"
+    TEEN = "12-18"
+
+
+class ChildrenAction(StrEnum):
+    TOGGLE = "toggle"
+    DONE = "done"
+
+
+@bound_to(Onboarding.children)
+class ChildrenCb(CallbackData, prefix="kids"):
+    action: ChildrenAction
+    group: AgeGroup | None = None
+
+
+@bound_to(Onboarding.news)
+class NewsCb(CallbackData, prefix="news"):
+    subscribe: bool
+
+
 class MenuItem(StrEnum):
     MAIN = "main"
     SOS = "sos"
@@ -51,6 +76,8 @@ class MenuItem(StrEnum):
     CONSENT = "consent"  # show the consent screen again
     SETTINGS = "settings"
     REGION = "region"  # change the region (from the settings)
+    CHILDREN = "children"  # change the children's ages (from the settings)
+    NEWS = "news"  # turn the news on or off (from the settings)
 
 
 class MenuCb(CallbackData, prefix="menu"):
@@ -205,21 +232,88 @@ def region_keyboard(regions: Regions, locale: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def hint_buttons() -> str:
+    return _("Please answer with a button below — or skip the question.")
+
+
 def hint_region() -> str:
     return _("Please choose your region with a button below.")
 
 
-def settings_text(region: str | None, language: str) -> str:
+def age_group_name(group: AgeGroup) -> str:
+    names = {
+        AgeGroup.EXPECTING: _("expecting a baby"),
+        AgeGroup.UNDER_5: _("0–4 years"),
+        AgeGroup.SCHOOL: _("5–11 years"),
+        AgeGroup.TEEN: _("12–18 years"),
+    }
+    return names[group]
+
+
+def children_text() -> str:
     return _(
-        "<b>Settings</b>\n\nRegion: {region}\nLanguage: {language}\n\n"
+        "How old are your children? Tap every answer that fits, then «Done». "
+        "This helps us tell you about what suits your family. You can skip it."
+    )
+
+
+def children_keyboard(chosen: list[str]) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            _button(
+                ("✅ " if group.value in chosen else "") + age_group_name(group),
+                ChildrenCb(action=ChildrenAction.TOGGLE, group=group),
+            )
+        ]
+        for group in AgeGroup
+    ]
+    done = _("Done") if chosen else _("Skip")
+    rows.append([_button(done, ChildrenCb(action=ChildrenAction.DONE))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def news_text() -> str:
+    return _(
+        "Would you like news of the programme in your region: a new «Мой малыш» rental point, "
+        "a parents' club, a course for mothers on leave? A few messages a month at most, "
+        "and you can turn them off at any time in the settings."
+    )
+
+
+def news_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(_("Yes, send me news"), NewsCb(subscribe=True))],
+            [_button(_("No, thank you"), NewsCb(subscribe=False))],
+        ]
+    )
+
+
+def settings_text(region: str | None, language: str, children: list[str], news: bool) -> str:
+    ages = ", ".join(age_group_name(AgeGroup(g)) for g in children if g in set(AgeGroup))
+    return _(
+        "<b>Settings</b>\n\nRegion: {region}\nLanguage: {language}\n"
+        "Children: {children}\nProgramme news: {news}\n\n"
         "What would you like to change?"
-    ).format(region=escape(region or _("not chosen")), language=escape(language))
+    ).format(
+        region=escape(region or _("not chosen")),
+        language=escape(language),
+        children=escape(ages or _("not said")),
+        news=_("on") if news else _("off"),
+    )
 
 
-def settings_keyboard() -> InlineKeyboardMarkup:
+def settings_keyboard(news: bool) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [_button(_("📍 Region"), MenuCb(item=MenuItem.REGION))],
+            [_button(_("👶 Children"), MenuCb(item=MenuItem.CHILDREN))],
+            [
+                _button(
+                    _("🔕 Turn the news off") if news else _("🔔 Turn the news on"),
+                    MenuCb(item=MenuItem.NEWS),
+                )
+            ],
             [_button(_("🌐 Language"), MenuCb(item=MenuItem.LANGUAGE))],
             [_button(_("« Menu"), MenuCb(item=MenuItem.MAIN))],
         ]

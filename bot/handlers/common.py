@@ -61,13 +61,58 @@ async def on_settings(event: Event, person: Person, state: FSMContext, regions: 
     await state.clear()
     region = regions.get(person.region)
     locale = person.locale or ""
-    await show(
-        event,
-        ob.settings_text(
-            region.name(locale) if region else None, ob.LANGUAGE_NAMES.get(locale, locale)
-        ),
-        ob.settings_keyboard(),
+    text = ob.settings_text(
+        region.name(locale) if region else None,
+        ob.LANGUAGE_NAMES.get(locale, locale),
+        list(person.children_ages or []),
+        person.news_subscribed,
     )
+    await show(event, text, ob.settings_keyboard(person.news_subscribed))
+
+
+async def ask_children(event: Event, person: Person, state: FSMContext, lead: str = "") -> None:
+    await state.set_state(ob.Onboarding.children)
+    await show(event, lead + ob.children_text(), ob.children_keyboard(person.children_ages))
+
+
+async def on_change_children(query: CallbackQuery, person: Person, state: FSMContext) -> None:
+    await ask_children(query, person, state)
+    await state.update_data(back_to_settings=True)
+
+
+async def on_children(
+    query: CallbackQuery,
+    callback_data: ob.ChildrenCb,
+    person: Person,
+    state: FSMContext,
+    regions: Regions,
+) -> None:
+    if callback_data.action is ob.ChildrenAction.TOGGLE and callback_data.group is not None:
+        people.toggle_age_group(person, callback_data.group.value)
+        await show(query, ob.children_text(), ob.children_keyboard(person.children_ages))
+    elif (await state.get_data()).get("back_to_settings"):
+        await on_settings(query, person, state, regions)
+    else:
+        await state.set_state(ob.Onboarding.news)
+        await show(query, ob.news_text(), ob.news_keyboard())
+
+
+async def on_news(
+    query: CallbackQuery,
+    callback_data: ob.NewsCb,
+    person: Person,
+    state: FSMContext,
+    regions: Regions,
+) -> None:
+    people.set_news(person, callback_data.subscribe)
+    await home(query, person, state, regions)
+
+
+async def on_toggle_news(
+    query: CallbackQuery, person: Person, state: FSMContext, regions: Regions
+) -> None:
+    people.set_news(person, not person.news_subscribed)
+    await on_settings(query, person, state, regions)
 
 
 async def on_change_region(
@@ -92,8 +137,8 @@ async def on_region_chosen(
     people.set_region(person, region.key, region.timezone or settings.timezone)
     if (await state.get_data()).get("back_to_settings"):
         await on_settings(query, person, state, regions)
-    else:
-        await home(query, person, state, regions)
+    else:  # first time through: the two optional questions, then the menu
+        await ask_children(query, person, state)
 
 
 async def on_sos(event: Event, settings: Settings) -> None:
@@ -214,6 +259,10 @@ def create_router() -> Router:
     cb(on_settings, ob.MenuCb.filter(F.item == item.SETTINGS))
     cb(on_change_region, ob.MenuCb.filter(F.item == item.REGION))
     cb(on_region_chosen, ob.RegionCb.filter())
+    cb(on_change_children, ob.MenuCb.filter(F.item == item.CHILDREN))
+    cb(on_children, ob.ChildrenCb.filter())
+    cb(on_news, ob.NewsCb.filter())
+    cb(on_toggle_news, ob.MenuCb.filter(F.item == item.NEWS))
     cb(on_consent_accept, ob.ConsentCb.filter(F.action == act.ACCEPT))
     cb(on_consent_full, ob.ConsentCb.filter(F.action == act.FULL))
     cb(on_consent_decline, ob.ConsentCb.filter(F.action == act.DECLINE))

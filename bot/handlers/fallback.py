@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,34 +59,35 @@ async def on_unexpected_message(
             message_id=message.message_id,
         )  # fmt: skip
     current = await state.get_state()
-    at_language = current == ob.Onboarding.language.state or person.locale is None
-    at_region = current == ob.Onboarding.region.state
+    hint, next_step, markup = _where_to_go_on(person, current, settings, regions)
     # A cry for help is never answered with a form, at whatever step, before consent too
     # (the text is only read, not kept): the emergency numbers first, then the way on.
     if text and red_flags.find(text):
         if bursts.should_answer(message.chat.id, "red_flag", current):
-            if at_language:
-                step, markup = ob.next_step_language(), ob.language_keyboard()
-            elif not person.has_consent:
-                step, markup = ob.next_step_consent(), ob.consent_keyboard()
-            elif at_region:
-                step, markup = ob.hint_region(), ob.region_keyboard(regions, person.locale or "")
-            else:
-                step, markup = ob.next_step_menu(), ob.main_menu_keyboard()
-            await message.answer(ob.cry_for_help_text(settings, step), reply_markup=markup)
+            await message.answer(ob.cry_for_help_text(settings, next_step), reply_markup=markup)
         return
-    if not bursts.should_answer(message.chat.id, kind, current, chat_backlog):
-        return
-    if at_language:
-        await message.answer(ob.hint_choose_language(), reply_markup=ob.language_keyboard())
-    elif not person.has_consent:
-        await message.answer(ob.hint_consent(settings), reply_markup=ob.consent_keyboard())
-    elif at_region:
-        await message.answer(
-            ob.hint_region(), reply_markup=ob.region_keyboard(regions, person.locale or "")
-        )
-    else:
-        await message.answer(ob.hint_kept(), reply_markup=ob.main_menu_keyboard())
+    if bursts.should_answer(message.chat.id, kind, current, chat_backlog):
+        await message.answer(hint, reply_markup=markup)
+
+
+def _where_to_go_on(
+    person: Person, step: str | None, settings: Settings, regions: Regions
+) -> tuple[str, str, InlineKeyboardMarkup]:
+    """For the person's current step: the hint, the next-step line after the emergency
+    numbers, and the keyboard that goes on from there."""
+    locale = person.locale or ""
+    if step == ob.Onboarding.language.state or person.locale is None:
+        return ob.hint_choose_language(), ob.next_step_language(), ob.language_keyboard()
+    if not person.has_consent:
+        return ob.hint_consent(settings), ob.next_step_consent(), ob.consent_keyboard()
+    if step == ob.Onboarding.region.state:
+        return ob.hint_region(), ob.hint_region(), ob.region_keyboard(regions, locale)
+    if step == ob.Onboarding.children.state:
+        markup = ob.children_keyboard(person.children_ages)
+        return ob.hint_buttons(), ob.hint_buttons(), markup
+    if step == ob.Onboarding.news.state:
+        return ob.hint_buttons(), ob.hint_buttons(), ob.news_keyboard()
+    return ob.hint_kept(), ob.next_step_menu(), ob.main_menu_keyboard()
 
 
 async def on_stale_button(

@@ -33,6 +33,15 @@ def set_locale(person: Person, locale: str) -> None:
     person.locale = locale
 
 
+def toggle_age_group(person: Person, group: str) -> None:
+    ages = list(person.children_ages or [])
+    person.children_ages = [g for g in ages if g != group] if group in ages else [*ages, group]
+
+
+def set_news(person: Person, subscribed: bool) -> None:
+    person.news_subscribed = subscribed
+
+
 def set_region(person: Person, region: str, timezone: str) -> None:
     """The region a family lives in, and the clock the bot keeps for them there."""
     person.region = region

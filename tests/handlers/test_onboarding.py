@@ -37,12 +37,28 @@ async def test_start_language_consent_menu_in_russian(app: App) -> None:
     ]  # fmt: skip
     assert ["🆘 Экстренные контакты"] in region.buttons
     await anna.click("Приморский край")
+    children = await anna.wait_message("Сколько лет вашим детям?")
+    assert children.buttons[-1] == ["Пропустить"]
+    await anna.click("0–4 года")
+    await anna.wait_message(predicate=lambda m: ["✅ 0–4 года"] in m.buttons)
+    await anna.click("ждём малыша")
+    await anna.wait_message(predicate=lambda m: ["✅ ждём малыша"] in m.buttons)
+    await anna.click("5–11 лет")
+    await anna.wait_message(predicate=lambda m: ["✅ 5–11 лет"] in m.buttons)
+    await anna.click("✅ 5–11 лет")  # changed her mind
+    chosen = await anna.wait_message(predicate=lambda m: ["5–11 лет"] in m.buttons)
+    assert ["✅ ждём малыша"] in chosen.buttons and chosen.buttons[-1] == ["Готово"]
+    await anna.click("Готово")
+    await anna.wait_message("Хотите получать новости программы")
+    await anna.click("Да, присылайте новости")
     menu = await anna.wait_message("Чем мы можем помочь")
     assert ["🆘 Экстренные контакты"] in menu.buttons
 
     person = await _person(app, anna.id)
     assert person is not None
     assert (person.region, person.timezone) == ("primorsky", "Asia/Vladivostok")
+    assert sorted(person.children_ages) == ["0-4", "expecting"]
+    assert person.news_subscribed is True
     assert person is not None and person.locale == "ru"
     assert person.consent_version == app.settings.consent_version and person.consent_at
     async with app.db.session() as session:
@@ -110,6 +126,12 @@ async def test_unexpected_input_gets_a_hint_not_silence(app: App) -> None:
     await user.send("а регион обязательно?")
     await user.wait_message("выберите свой регион кнопкой")
     await user.click("Другой регион")
+    await user.wait_message("Сколько лет вашим детям?")
+    await user.send_sticker()
+    await user.wait_message("ответьте кнопкой ниже")
+    await user.click("Пропустить")
+    await user.wait_message("Хотите получать новости")
+    await user.click("Нет, спасибо")
     await user.wait_message("Чем мы можем помочь")
     await user.send("что дальше?")
     menu_hint = await user.wait_message("Спасибо, что написали")
@@ -131,6 +153,11 @@ async def test_every_menu_button_answers(app: App) -> None:
         ("⚙️ Settings", "Region: Irkutsk Oblast"),
         ("📍 Region", "Which region"),
         ("Altai Krai", "Region: Altai Krai"),
+        ("🔔 Turn the news on", "Programme news: on"),
+        ("🔕 Turn the news off", "Programme news: off"),
+        ("👶 Children", "How old are your children"),
+        ("12–18 years", "How old are your children"),
+        ("Done", "Children: 12–18 years"),
         ("🌐 Language", "Please choose"),
         ("Русский", "Чем мы можем помочь"),
     ]:
