@@ -46,6 +46,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("language", N_("Change the language")),
     ("settings", N_("Region, language and other settings")),
     ("privacy", N_("Your data and consent")),
+    ("forget", N_("Delete all my data")),
 )
 
 

@@ -15,6 +15,10 @@ from bot.dialogs.callbacks import bound_to
 from bot.services.regions import Regions
 
 
+class Privacy(StatesGroup):
+    forget = State()  # asked to confirm the deletion of all their data
+
+
 class Onboarding(StatesGroup):
     language = State()
     consent = State()
@@ -55,6 +59,11 @@ class ChildrenAction(StrEnum):
     DONE = "done"
 
 
+@bound_to(Privacy.forget)
+class ForgetCb(CallbackData, prefix="forget"):
+    confirm: bool
+
+
 @bound_to(Onboarding.children)
 class ChildrenCb(CallbackData, prefix="kids"):
     action: ChildrenAction
@@ -78,6 +87,7 @@ class MenuItem(StrEnum):
     REGION = "region"  # change the region (from the settings)
     CHILDREN = "children"  # change the children's ages (from the settings)
     NEWS = "news"  # turn the news on or off (from the settings)
+    FORGET = "forget"  # delete all my data (asks to confirm)
 
 
 class MenuCb(CallbackData, prefix="menu"):
@@ -355,8 +365,37 @@ def privacy_keyboard(*, consented: bool) -> InlineKeyboardMarkup:
         rows.append([_button(_("Withdraw my consent"), MenuCb(item=MenuItem.WITHDRAW))])
     else:
         rows.append([_button(_("Give consent"), MenuCb(item=MenuItem.CONSENT))])
+    rows.append([_button(_("🗑 Delete all my data"), MenuCb(item=MenuItem.FORGET))])
     rows.append([_button(_("« Menu"), MenuCb(item=MenuItem.MAIN))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def forget_confirm_text() -> str:
+    return _(
+        "<b>Delete all your data?</b>\n\n"
+        "We will delete everything we keep about you: what you wrote to us, the photos and "
+        "voice messages, your phone number if you shared it, your region and your answers. "
+        "Your open requests will be closed, and nothing more will be sent to you.\n\n"
+        "This cannot be undone. If you need help again later, just write /start."
+    )
+
+
+def forget_confirm_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(_("Yes, delete everything"), ForgetCb(confirm=True))],
+            [_button(_("No, keep my data"), ForgetCb(confirm=False))],
+        ]
+    )
+
+
+def forgotten_text(settings: Settings) -> str:
+    return _(
+        "Done: your data is deleted. You can delete this chat too: tap the bot's name at the "
+        "top, then «Delete chat».\n\n"
+        "If you need help, you can always call:\n{contacts}\n\n"
+        "We will be glad to hear from you again: /start"
+    ).format(contacts=emergency_lines(settings))
 
 
 def withdrawn_text() -> str:

@@ -15,7 +15,7 @@ from bot.config import LOCALES, Settings
 from bot.dialogs import onboarding as ob
 from bot.dialogs.ui import show
 from bot.i18n import bot_commands
-from bot.services import people
+from bot.services import people, privacy
 from bot.services.regions import Regions
 from db.models import Person
 
@@ -236,6 +236,29 @@ async def on_consent_decline(
     await show(query, text, ob.declined_keyboard())
 
 
+async def on_forget(event: Event, state: FSMContext) -> None:
+    await state.set_state(ob.Privacy.forget)
+    await show(event, ob.forget_confirm_text(), ob.forget_confirm_keyboard())
+
+
+async def on_forget_answer(
+    query: CallbackQuery,
+    callback_data: ob.ForgetCb,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
+    regions: Regions,
+    bot: Bot,
+) -> None:
+    if not callback_data.confirm:
+        await home(query, person, state, regions)
+        return
+    await state.clear()
+    await privacy.forget(session, person, bot_id=bot.id)
+    await show(query, ob.forgotten_text(settings))
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type == "private")
@@ -254,6 +277,9 @@ def create_router() -> Router:
     msg(on_privacy, Command("privacy"))
     cb(on_privacy, ob.MenuCb.filter(F.item == item.PRIVACY))
     cb(on_withdraw, ob.MenuCb.filter(F.item == item.WITHDRAW))
+    msg(on_forget, Command("forget"))
+    cb(on_forget, ob.MenuCb.filter(F.item == item.FORGET))
+    cb(on_forget_answer, ob.ForgetCb.filter())
     cb(on_consent_review, ob.MenuCb.filter(F.item == item.CONSENT))
     msg(on_settings, Command("settings"))
     cb(on_settings, ob.MenuCb.filter(F.item == item.SETTINGS))

@@ -1,0 +1,44 @@
+"""`/forget`: a family's personal data erased at their request (152-FZ, art. 21).
+
+Kept: only what counts without naming anyone — the emptied request rows (category, status,
+dates) and an audit line. The person's row stays as an anonymous stub so that those counts
+still add up; its Telegram id is replaced, so a return is a new first contact.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utcnow
+from db.models import Person
+from db.repositories import AuditRepo, ForgetRepo
+
+CLOSED_NOTE = "closed: the family asked for their data to be deleted"
+
+
+async def forget(session: AsyncSession, person: Person, *, bot_id: int) -> int:
+    """Erase everything personal about `person`; how many open requests were closed."""
+    repo = ForgetRepo(session)
+    telegram_id = person.telegram_id
+    closed = await repo.erase(person.id, CLOSED_NOTE)
+    await repo.drop_dialog_state(bot_id, telegram_id)
+    person.telegram_id = -person.id  # never a real user id: those are positive
+    person.locale = None
+    person.region = None
+    person.timezone = None
+    person.phone = None
+    person.children_ages = []
+    person.news_subscribed = False
+    person.consent_version = None
+    person.consent_at = None
+    person.consent_declined_at = None
+    person.is_active = False
+    person.updated_at = utcnow()
+    AuditRepo(session).add(
+        "person.forget",
+        actor_id=person.id,
+        object_type="person",
+        object_id=person.id,
+        details={"requests_closed": closed},
+    )
+    return closed
