@@ -25,7 +25,8 @@ def _stop(message: str, code: int) -> NoReturn:
 
 def check_content_or_exit() -> None:
     """The data files a coordinator edits are checked before anything starts."""
-    from bot.services.red_flags import ContentError, load_red_flags
+    from bot.services.content import ContentError
+    from bot.services.red_flags import load_red_flags
     from bot.services.regions import load_regions
 
     try:

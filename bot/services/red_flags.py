@@ -8,21 +8,16 @@ languages are searched whatever the person's language: people mix them.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
+from bot.services.content import CONTENT_DIR, LANGUAGES, ContentError, read_toml
+
 RED_FLAGS_FILE = CONTENT_DIR / "red_flags.toml"
-LANGUAGES = ("ru", "en")
 NEGATION_WINDOW = 2  # words before a match that may negate it («он меня не бьёт»)
 
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "ё": "е"})
 _NOT_A_WORD = re.compile(r"[^\w' ]+")
-
-
-class ContentError(Exception):
-    """A content file that cannot work; the message is one line for the coordinator."""
 
 
 def normalize(text: str) -> str:
@@ -54,10 +49,7 @@ class RedFlags:
 
 def load_red_flags(path: Path = RED_FLAGS_FILE) -> RedFlags:
     where = path.name
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ContentError(f"content error: {where}: {exc}") from None
+    data = read_toml(path)
     negations = data.get("negations", {})
     flags = data.get("flags", {})
     if not isinstance(flags, dict) or not flags:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.services.red_flags import CONTENT_DIR, LANGUAGES, ContentError
+from bot.services.content import CONTENT_DIR, LANGUAGES, ContentError, read_toml
 
 REGIONS_FILE = CONTENT_DIR / "regions.toml"
 
@@ -36,10 +35,7 @@ class Regions:
 
 def load_regions(path: Path = REGIONS_FILE) -> Regions:
     where = path.name
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ContentError(f"content error: {where}: {exc}") from None
+    data = read_toml(path)
     items: list[Region] = []
     for n, entry in enumerate(data.get("region", []), start=1):
         key = entry.get("key")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.red_flags import ContentError, load_red_flags
+from bot.services.content import ContentError
+from bot.services.red_flags import load_red_flags
 
 FLAGS = load_red_flags()
 
