@@ -124,6 +124,17 @@ def consent_text() -> str:
     )
 
 
+def consent_renewal_text(settings: Settings) -> str:
+    return _(
+        "We have updated our notice on personal data (version {version}). Please read it "
+        "and confirm your consent — then we will go on from where you stopped."
+    ).format(version=escape(settings.consent_version))
+
+
+def resumed_text() -> str:
+    return _("Thank you. Let us go on from where you stopped.")
+
+
 def consent_full_text(settings: Settings) -> str:
     return _(
         "<b>Personal data notice</b> (version {version})\n\n"

@@ -12,6 +12,7 @@ def build_router() -> Router:
     root.include_routers(
         errors.create_router(),
         fallback.create_stale_router(),  # first: a button not on screen reaches nobody else
+        common.create_consent_router(),  # then: a new notice is agreed to before all else
         membership.create_router(),
         common.create_router(),
         groups.create_router(),

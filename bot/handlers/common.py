@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandStart, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -203,7 +203,45 @@ async def on_consent_accept(
     if person.locale is None:  # an old consent screen pressed before a language was chosen
         people.set_locale(person, settings.default_locale)
     people.accept_consent(session, person, settings.consent_version)
+    resume = (await state.get_data()).get(RESUME)
+    if resume and resume.get("state"):  # asked again for a new notice: back to the dialog
+        await state.set_state(resume["state"])
+        await state.set_data(resume.get("data") or {})
+        await show_step(query, person, state, regions, lead=ob.resumed_text())
+        return
     await home(query, person, state, regions, lead=_("Thank you for your trust."))
+
+
+RESUME = "resume_after_consent"  # FSM data: the dialog interrupted by a new notice
+
+
+async def on_consent_outdated(event: Event, state: FSMContext, settings: Settings) -> None:
+    """Consent to an older notice: ask for the current one, keeping the dialog to resume."""
+    current = await state.get_state()
+    if current != ob.Onboarding.consent.state:
+        resume = {"state": current, "data": await state.get_data()}
+        await state.set_state(ob.Onboarding.consent)
+        await state.set_data({RESUME: resume})
+    text = f"{ob.consent_renewal_text(settings)}\n\n{ob.consent_text()}"
+    await show(event, text, ob.consent_keyboard())
+
+
+async def show_step(
+    event: Event, person: Person, state: FSMContext, regions: Regions, lead: str = ""
+) -> None:
+    """The screen of the step the person is at, anew (after an interruption)."""
+    current = await state.get_state()
+    lead = f"{lead}\n\n" if lead else ""
+    if current == ob.Onboarding.region.state:
+        await ask_region(event, person, state, regions, lead)
+    elif current == ob.Onboarding.children.state:
+        await ask_children(event, person, state, lead)
+    elif current == ob.Onboarding.news.state:
+        await show(event, lead + ob.news_text(), ob.news_keyboard())
+    elif current == ob.Privacy.forget.state:
+        await show(event, lead + ob.forget_confirm_text(), ob.forget_confirm_keyboard())
+    else:
+        await home(event, person, state, regions, lead=lead.strip())
 
 
 async def on_consent_full(query: CallbackQuery, settings: Settings, state: FSMContext) -> None:
@@ -257,6 +295,47 @@ async def on_forget_answer(
     await state.clear()
     await privacy.forget(session, person, bot_id=bot.id)
     await show(query, ob.forgotten_text(settings))
+
+
+class ConsentOutdated(Filter):
+    """The person agreed to an older notice, and this is not one of the things that work
+    without consent (emergency contacts, help, privacy, deleting data, the consent itself)."""
+
+    FREE_COMMANDS = frozenset({"sos", "help", "privacy", "forget", "language"})
+    FREE_MENU = frozenset(
+        {
+            ob.MenuItem.SOS,
+            ob.MenuItem.HELP,
+            ob.MenuItem.PRIVACY,
+            ob.MenuItem.FORGET,
+            ob.MenuItem.WITHDRAW,
+            ob.MenuItem.LANGUAGE,
+        }
+    )
+
+    async def __call__(self, event: Event, person: Person | None, settings: Settings) -> bool:
+        if person is None or not people.consent_outdated(person, settings.consent_version):
+            return False
+        if isinstance(event, Message):
+            word = (event.text or "").split(maxsplit=1)[0].lstrip("/").split("@")[0]
+            return not ((event.text or "").startswith("/") and word in self.FREE_COMMANDS)
+        data = event.data or ""
+        if data.startswith((ob.ConsentCb.__prefix__, ob.LangCb.__prefix__, ob.ForgetCb.__prefix__)):
+            return False
+        try:
+            return ob.MenuCb.unpack(data).item not in self.FREE_MENU
+        except (TypeError, ValueError):
+            return True
+
+
+def create_consent_router() -> Router:
+    """Second in the tree, after the stale-button guard: a new notice is agreed to first."""
+    router = Router(name=f"{__name__}.consent")
+    router.message.filter(F.chat.type == "private", ConsentOutdated())
+    router.callback_query.filter(F.message.chat.type == "private", ConsentOutdated())
+    router.message.register(on_consent_outdated)
+    router.callback_query.register(on_consent_outdated)
+    return router
 
 
 def create_router() -> Router:

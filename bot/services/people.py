@@ -61,6 +61,11 @@ def accept_consent(session: AsyncSession, person: Person, version: str) -> None:
     )
 
 
+def consent_outdated(person: Person, version: str) -> bool:
+    """They agreed to an older notice: they must agree to the current one (152-FZ: informed)."""
+    return person.consent_version is not None and person.consent_version != version
+
+
 def decline_consent(session: AsyncSession, person: Person) -> None:
     """Keep only the refusal itself: no consent, no phone, no region."""
     person.consent_version = None
