@@ -59,15 +59,18 @@ async def on_unexpected_message(
             message_id=message.message_id,
         )  # fmt: skip
     current = await state.get_state()
-    hint, next_step, markup = _where_to_go_on(person, current, settings, regions)
     # A cry for help is never answered with a form, at whatever step, before consent too
     # (the text is only read, not kept): the emergency numbers first, then the way on.
-    if text and red_flags.find(text):
-        if bursts.should_answer(message.chat.id, "red_flag", current):
-            await message.answer(ob.cry_for_help_text(settings, next_step), reply_markup=markup)
+    alarm = bool(text and red_flags.find(text))
+    if alarm:
+        answer = bursts.should_answer(message.chat.id, "red_flag", current)
+    else:
+        answer = bursts.should_answer(message.chat.id, kind, current, chat_backlog)
+    if not answer:  # the rest of a burst: kept (with consent), not answered again
         return
-    if bursts.should_answer(message.chat.id, kind, current, chat_backlog):
-        await message.answer(hint, reply_markup=markup)
+    hint, next_step, markup = _where_to_go_on(person, current, settings, regions)
+    reply = ob.cry_for_help_text(settings, next_step) if alarm else hint
+    await message.answer(reply, reply_markup=markup)
 
 
 def _where_to_go_on(

@@ -23,10 +23,17 @@ async def load_person(
         person = await repo.by_telegram_id(telegram_id)
     if person is not None and telegram_id in set(admin_ids) and person.role is not Role.ADMIN:
         person.role = Role.ADMIN
-        AuditRepo(session).add(
-            "role.bootstrap_admin", actor_id=person.id, object_type="person", object_id=person.id
-        )
+        audit_own(session, person, "role.bootstrap_admin")
     return person
+
+
+def audit_own(
+    session: AsyncSession, person: Person, action: str, details: dict[str, object] | None = None
+) -> None:
+    """An audit line for something a person did to their own record."""
+    AuditRepo(session).add(
+        action, actor_id=person.id, object_type="person", object_id=person.id, details=details
+    )
 
 
 def set_locale(person: Person, locale: str) -> None:
@@ -52,13 +59,7 @@ def accept_consent(session: AsyncSession, person: Person, version: str) -> None:
     person.consent_version = version
     person.consent_at = utcnow()
     person.consent_declined_at = None
-    AuditRepo(session).add(
-        "consent.accept",
-        actor_id=person.id,
-        object_type="person",
-        object_id=person.id,
-        details={"version": version},
-    )
+    audit_own(session, person, "consent.accept", {"version": version})
 
 
 def consent_outdated(person: Person, version: str) -> bool:
@@ -73,9 +74,7 @@ def decline_consent(session: AsyncSession, person: Person) -> None:
     person.consent_declined_at = utcnow()
     person.phone = None
     person.region = None
-    AuditRepo(session).add(
-        "consent.decline", actor_id=person.id, object_type="person", object_id=person.id
-    )
+    audit_own(session, person, "consent.decline")
 
 
 def mark_unreachable(person: Person) -> None:

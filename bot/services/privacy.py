@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.base import utcnow
+from bot.services.people import audit_own
 from db.models import Person
-from db.repositories import AuditRepo, ForgetRepo
+from db.repositories import ForgetRepo
 
 CLOSED_NOTE = "closed: the family asked for their data to be deleted"
 
@@ -33,12 +33,5 @@ async def forget(session: AsyncSession, person: Person, *, bot_id: int) -> int:
     person.consent_at = None
     person.consent_declined_at = None
     person.is_active = False
-    person.updated_at = utcnow()
-    AuditRepo(session).add(
-        "person.forget",
-        actor_id=person.id,
-        object_type="person",
-        object_id=person.id,
-        details={"requests_closed": closed},
-    )
+    audit_own(session, person, "person.forget", {"requests_closed": closed})
     return closed
