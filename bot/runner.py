@@ -63,27 +63,32 @@ def _chat_and_message(update: Update) -> tuple[Any, Any]:
     return event, message
 
 
-def chat_of(update: Update) -> int | None:
-    """The chat a reply to this update would go to, if any."""
-    chat = getattr(_chat_and_message(update)[1], "chat", None)
-    return chat.id if chat is not None else None
-
-
-def chat_key(update: Update) -> str:
-    """The ordering key: a private chat, a group's forum topic, or the update itself."""
+def _route(update: Update) -> tuple[str, int | None]:
+    """(the ordering key, the chat a reply would go to): a private chat, a group's forum
+    topic, or, without a chat, the user or the update itself."""
     event, message = _chat_and_message(update)
     chat = getattr(message, "chat", None)
     if chat is None:
         user = getattr(event, "from_user", None)
-        return f"u{user.id}" if user is not None else f"x{update.update_id}"
+        return (f"u{user.id}" if user is not None else f"x{update.update_id}"), None
     thread = getattr(message, "message_thread_id", None) if chat.type == "supergroup" else None
-    return f"c{chat.id}:{thread}" if thread else f"c{chat.id}"
+    return (f"c{chat.id}:{thread}" if thread else f"c{chat.id}"), chat.id
+
+
+def chat_key(update: Update) -> str:
+    return _route(update)[0]
 
 
 @dataclass(slots=True, eq=False)
 class Item:
     update: Update
     chat: str
+    chat_id: int | None = None  # where a reply goes, for pacing
+
+    @classmethod
+    def of(cls, update: Update) -> Item:
+        key, chat_id = _route(update)
+        return cls(update, key, chat_id)
 
 
 class FairQueue:
@@ -194,7 +199,7 @@ class UpdateRunner:
         await self._write(items)
 
     def _enqueue(self, updates: Iterable[Update]) -> list[Item]:
-        items = [Item(u, chat_key(u)) for u in updates]
+        items = [Item.of(u) for u in updates]
         for item in items:
             self.queue.put(item)
         return items
@@ -216,7 +221,7 @@ class UpdateRunner:
             rows = await InboxRepo(session).pending(self.bot.id)
         for _, payload in rows:
             update = Update.model_validate_json(payload, context={"bot": self.bot})
-            self.queue.put(Item(update, chat_key(update)))
+            self.queue.put(Item.of(update))
         if rows:
             logger.info("resuming %d updates stored before the last stop", len(rows))
         return len(rows)
@@ -228,13 +233,15 @@ class UpdateRunner:
             item = await self.queue.get()
             self._in_flight.add(item)
             try:
-                chat_id = chat_of(item.update)
-                if self.pacer is not None and chat_id is not None:
-                    wait = self.pacer.admit(chat_id)
+                if self.pacer is not None and item.chat_id is not None:
+                    wait = self.pacer.admit(item.chat_id)
                     if wait > 0:
                         await asyncio.sleep(wait)
                 await self.dp.feed_update(
-                    self.bot, item.update, chat_backlog=self.queue.backlog(item.chat)
+                    self.bot,
+                    item.update,
+                    chat_backlog=self.queue.backlog(item.chat),
+                    inbox_chat=item.chat,
                 )
             except Exception as exc:  # the dispatcher's error handler already ran
                 logger.error("update %s: %s escaped the handlers", item.update.update_id,

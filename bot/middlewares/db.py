@@ -46,9 +46,11 @@ class DbSessionMiddleware(BaseMiddleware):
         async with self.db.session() as session:
             token = current_session.set(session)
             try:
+                key = ""
                 if isinstance(event, Update):
-                    inbox = InboxRepo(session)
-                    if not await inbox.claim(bot.id, event.update_id, chat_key(event)):
+                    # The runner passes the ordering key it computed; a direct feed has none.
+                    key = data.get("inbox_chat") or chat_key(event)
+                    if not await InboxRepo(session).claim(bot.id, event.update_id, key):
                         logger.info("update %s was already handled; skipped", event.update_id)
                         return None
                 data["session"] = session
@@ -59,7 +61,7 @@ class DbSessionMiddleware(BaseMiddleware):
                 await session.rollback()
                 if isinstance(event, Update) and isinstance(exc, Exception):
                     try:
-                        await InboxRepo(session).fail(bot.id, event.update_id, chat_key(event))
+                        await InboxRepo(session).fail(bot.id, event.update_id, key)
                         await session.commit()
                     except SQLAlchemyError as db_exc:  # the original error matters more
                         logger.warning("could not mark update %s failed: %s",
