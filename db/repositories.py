@@ -241,14 +241,6 @@ class FamilyMessagesRepo:
             )
         )
 
-    async def loose(self, person_id: int) -> list[RequestMessage]:
-        result = await self.session.scalars(
-            select(RequestMessage)
-            .where(RequestMessage.person_id == person_id, RequestMessage.request_id.is_(None))
-            .order_by(RequestMessage.id)
-        )
-        return list(result.all())
-
 
 class FsmRepo:
     def __init__(self, session: AsyncSession) -> None:
