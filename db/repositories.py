@@ -46,32 +46,25 @@ _INBOX = InboxUpdate.__table__
 
 
 @functools.cache
-def _claim_update() -> Any:
-    return (
-        update(InboxUpdate)
-        .where(
-            InboxUpdate.bot_id == bindparam("b_bot_id"),
-            InboxUpdate.update_id == bindparam("b_update_id"),
-            InboxUpdate.status == InboxStatus.PENDING,
-        )
-        .values(status=InboxStatus.DONE.value, payload=None, handled_at=bindparam("b_now"))
-        .execution_options(synchronize_session=False)
+def _settle_update(dialect: str) -> Any:
+    """Mark an update handled (or failed) if it is still pending, recording it if the intake
+    has not stored it yet; a row already settled is left alone (rowcount 0). One statement."""
+    stmt = _insert_for(dialect, _INBOX).values(
+        bot_id=bindparam("bot_id"),
+        update_id=bindparam("update_id"),
+        chat_key=bindparam("chat_key"),
+        status=bindparam("status"),
+        received_at=bindparam("now"),
+        handled_at=bindparam("now"),
     )
-
-
-@functools.cache
-def _record_update(dialect: str) -> Any:
-    return (
-        _insert_for(dialect, _INBOX)
-        .values(
-            bot_id=bindparam("bot_id"),
-            update_id=bindparam("update_id"),
-            chat_key=bindparam("chat_key"),
-            status=bindparam("status"),
-            received_at=bindparam("now"),
-            handled_at=bindparam("now"),
-        )
-        .on_conflict_do_nothing()
+    return stmt.on_conflict_do_update(
+        index_elements=["bot_id", "update_id"],
+        set_={
+            "status": stmt.excluded.status,
+            "payload": None,
+            "handled_at": stmt.excluded.handled_at,
+        },
+        where=_INBOX.c.status == InboxStatus.PENDING.value,
     )
 
 
@@ -163,48 +156,29 @@ class InboxRepo:
     async def claim(self, bot_id: int, update_id: int, chat_key: str) -> bool:
         """Mark the update handled in the caller's transaction; False if it already was.
 
-        An update fed without the intake (a test, a tool) is recorded here as well, so it
-        too is handled once.
+        An update fed without the intake (a test, a tool), or whose batch is not written
+        yet, is recorded here as well, so it too is handled once.
         """
-        now = utcnow()
-        result = await self.session.execute(
-            _claim_update(), {"b_bot_id": bot_id, "b_update_id": update_id, "b_now": now}
-        )
-        if getattr(result, "rowcount", 0):
-            return True
-        return await self._record(bot_id, update_id, chat_key, InboxStatus.DONE)
+        return await self._settle(bot_id, update_id, chat_key, InboxStatus.DONE)
 
-    async def _record(
+    async def fail(self, bot_id: int, update_id: int, chat_key: str) -> None:
+        """The handler raised: never handle it again (the person got the apology)."""
+        await self._settle(bot_id, update_id, chat_key, InboxStatus.FAILED)
+
+    async def _settle(
         self, bot_id: int, update_id: int, chat_key: str, status: InboxStatus
     ) -> bool:
-        """Record an update the intake has not (yet) stored; False if it is there already."""
-        now = utcnow()
         result = await self.session.execute(
-            _record_update(_dialect(self.session)),
+            _settle_update(_dialect(self.session)),
             {
                 "bot_id": bot_id,
                 "update_id": update_id,
                 "chat_key": chat_key,
                 "status": status.value,
-                "now": now,
+                "now": utcnow(),
             },
         )
         return bool(getattr(result, "rowcount", 0))
-
-    async def fail(self, bot_id: int, update_id: int, chat_key: str) -> None:
-        """The handler raised: never handle it again (the person got the apology)."""
-        now = utcnow()
-        result = await self.session.execute(
-            update(InboxUpdate)
-            .where(
-                InboxUpdate.bot_id == bot_id,
-                InboxUpdate.update_id == update_id,
-                InboxUpdate.status == InboxStatus.PENDING,
-            )
-            .values(status=InboxStatus.FAILED, payload=None, handled_at=now)
-        )
-        if not getattr(result, "rowcount", 0):  # not stored yet: the batch will skip it
-            await self._record(bot_id, update_id, chat_key, InboxStatus.FAILED)
 
     async def delete_handled_before(self, moment: datetime) -> int:
         result = await self.session.execute(
