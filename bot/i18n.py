@@ -42,6 +42,8 @@ def N_(message: str) -> str:
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Main menu")),
     ("sos", N_("Emergency contacts, day and night")),
+    ("request", N_("Ask for help")),
+    ("my", N_("My requests")),
     ("help", N_("How the bot works")),
     ("language", N_("Change the language")),
     ("settings", N_("Region, language and other settings")),

@@ -75,6 +75,26 @@ class RequestStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class ContactMethod(enum.StrEnum):
+    """How the family wants the specialist to reach them."""
+
+    CHAT = "chat"  # in this chat, through the bot
+    CALL = "call"  # a call back to the phone shared with Telegram's button
+    VISIT = "visit"  # in person, at the service
+
+
+class ContactTime(enum.StrEnum):
+    MORNING = "morning"
+    DAY = "day"
+    EVENING = "evening"
+    ANY = "any"
+
+
+class DraftKind(enum.StrEnum):
+    REQUEST = "request"
+    ASSESSMENT = "assessment"
+
+
 class Outcome(enum.StrEnum):
     HELPED = "helped"
     REFERRED = "referred"
@@ -129,6 +149,7 @@ class Person(Base):
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.PARENT)
     locale: Mapped[str | None] = mapped_column(String(8))
     region: Mapped[str | None] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(64))  # town or district, optional
     timezone: Mapped[str | None] = mapped_column(String(64))
     # Staff only: how colleagues see them. Parents are never stored by name.
     display_name: Mapped[str | None] = mapped_column(String(128))
@@ -139,6 +160,10 @@ class Person(Base):
     # Age groups of the children ("0-4", "5-11", "12-18", "expecting"): for news that fits.
     children_ages: Mapped[list[str]] = mapped_column(JSON, default=list)
     news_subscribed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Discreet mode: what the bot sends on its own opens with a neutral line (a notification
+    # preview on a phone someone else may read shows nothing alarming).
+    discreet: Mapped[bool] = mapped_column(Boolean, default=False)
+    checkins_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     # False once Telegram says the person blocked the bot (403): never message them again.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -191,6 +216,9 @@ class Assessment(Base):
     score: Mapped[int] = mapped_column(Integer, default=0)
     level: Mapped[str] = mapped_column(String(16))
     red_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The scored result (levels per domain, help that fits), as bot/services/assessment.py
+    # writes it: what a request card and the next assessment compare against.
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -210,7 +238,13 @@ class HelpRequest(Base):
     urgency: Mapped[Urgency] = mapped_column(_enum(Urgency), default=Urgency.NORMAL)
     red_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus), default=RequestStatus.NEW)
+    # What happened, in the family's words (up to 2,000 characters; voice and files are
+    # request_messages of their own).
     summary: Mapped[str | None] = mapped_column(Text)
+    contact_method: Mapped[ContactMethod] = mapped_column(
+        _enum(ContactMethod), default=ContactMethod.CHAT
+    )
+    contact_time: Mapped[ContactTime | None] = mapped_column(_enum(ContactTime))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     topic_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome))
@@ -247,6 +281,33 @@ class RequestMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     request: Mapped[HelpRequest | None] = relationship(back_populates="messages")
+
+
+class Draft(Base):
+    """A help request or a self-assessment the family has started and not finished: kept
+    apart from the dialog state, so going to the menu (or /start, or a restart) loses
+    nothing, and the menu can offer to continue."""
+
+    __tablename__ = "drafts"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[DraftKind] = mapped_column(_enum(DraftKind), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    reminded_at: Mapped[datetime | None]
+
+
+class SentMessage(Base):
+    """Ids of messages in private chats over the last 48 hours (the bot's and the
+    person's), so that «Clear this chat» can delete what Telegram still allows."""
+
+    __tablename__ = "sent_messages"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class FollowUp(Base):

@@ -88,6 +88,14 @@ class MenuItem(StrEnum):
     CHILDREN = "children"  # change the children's ages (from the settings)
     NEWS = "news"  # turn the news on or off (from the settings)
     FORGET = "forget"  # delete all my data (asks to confirm)
+    REQUEST = "request"  # ask for help (or continue the draft)
+    MY = "my"  # my requests
+    ASSESSMENT = "assess"  # how is my family doing (or continue it)
+    SERVICES = "services"  # where to get help: the services map
+    DISTRICT = "district"  # town or district (from the settings)
+    DISCREET = "discreet"  # discreet mode on or off (from the settings)
+    CHECKINS = "checkins"  # check-ins paused or on (from the settings)
+    CLEAR_CHAT = "clear"  # delete the bot's messages of the last 48 hours (asks to confirm)
 
 
 class MenuCb(CallbackData, prefix="menu"):
@@ -199,6 +207,12 @@ def sos_text(settings: Settings) -> str:
     ).format(contacts=emergency_lines(settings), **_numbers(settings))
 
 
+def sos_lead(settings: Settings) -> str:
+    return _("<b>If you or your child are in danger right now, call {emergency}.</b>").format(
+        **_numbers(settings)
+    )
+
+
 def cry_for_help_text(settings: Settings, next_step: str) -> str:
     """The answer to free text that speaks of danger: the emergency numbers first."""
     return _(
@@ -227,10 +241,13 @@ def main_menu_text() -> str:
     return _("How can we help? Choose below. Emergency contacts are always one tap away.")
 
 
-def main_menu_keyboard() -> InlineKeyboardMarkup:
+def main_menu_keyboard(*, request_draft: bool = False) -> InlineKeyboardMarkup:
+    ask = _("📝 Continue my request") if request_draft else _("🤝 Ask for help")
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [_button(_("🆘 Emergency contacts"), MenuCb(item=MenuItem.SOS))],
+            [_button(ask, MenuCb(item=MenuItem.REQUEST))],
+            [_button(_("📋 My requests"), MenuCb(item=MenuItem.MY))],
             [
                 _button(_("⚙️ Settings"), MenuCb(item=MenuItem.SETTINGS)),
                 _button(_("🔒 My data"), MenuCb(item=MenuItem.PRIVACY)),
@@ -255,6 +272,10 @@ def region_keyboard(regions: Regions, locale: str) -> InlineKeyboardMarkup:
 
 def hint_buttons() -> str:
     return _("Please answer with a button below — or skip the question.")
+
+
+def hint_buttons_only() -> str:
+    return _("Please answer with a button below — your words are kept.")
 
 
 def hint_region() -> str:

@@ -16,14 +16,23 @@ from bot.dialogs import onboarding as ob
 from bot.dialogs.ui import show
 from bot.i18n import bot_commands
 from bot.services import people, privacy
+from bot.services.drafts import open_drafts
 from bot.services.regions import Regions
-from db.models import Person
+from db.models import DraftKind, Person
 
 Event = Message | CallbackQuery
+# Commands of the family's flows (bot/handlers/parent/); before onboarding is finished they
+# lead to its next step instead.
+PARENT_COMMANDS = ("request", "my")
 
 
 async def home(
-    event: Event, person: Person, state: FSMContext, regions: Regions, lead: str = ""
+    event: Event,
+    person: Person,
+    state: FSMContext,
+    regions: Regions,
+    session: AsyncSession,
+    lead: str = "",
 ) -> None:
     """The screen this person should see now: language, consent, region, then the menu."""
     lead = f"{lead}\n\n" if lead else ""
@@ -37,7 +46,9 @@ async def home(
         await ask_region(event, person, state, regions, lead)
     else:
         await state.clear()
-        await show(event, lead + ob.main_menu_text(), ob.main_menu_keyboard())
+        drafts = await open_drafts(session, person)
+        markup = ob.main_menu_keyboard(request_draft=DraftKind.REQUEST in drafts)
+        await show(event, lead + ob.main_menu_text(), markup)
 
 
 async def ask_region(
@@ -47,14 +58,24 @@ async def ask_region(
     await show(event, lead + ob.region_text(), ob.region_keyboard(regions, person.locale or ""))
 
 
-async def on_start(message: Message, person: Person, state: FSMContext, regions: Regions) -> None:
-    await home(message, person, state, regions)
+async def on_start(
+    message: Message,
+    person: Person,
+    state: FSMContext,
+    regions: Regions,
+    session: AsyncSession,
+) -> None:
+    await home(message, person, state, regions, session)
 
 
 async def on_menu(
-    query: CallbackQuery, person: Person, state: FSMContext, regions: Regions
+    query: CallbackQuery,
+    person: Person,
+    state: FSMContext,
+    regions: Regions,
+    session: AsyncSession,
 ) -> None:
-    await home(query, person, state, regions)
+    await home(query, person, state, regions, session)
 
 
 async def on_settings(event: Event, person: Person, state: FSMContext, regions: Regions) -> None:
@@ -103,9 +124,10 @@ async def on_news(
     person: Person,
     state: FSMContext,
     regions: Regions,
+    session: AsyncSession,
 ) -> None:
     people.set_news(person, callback_data.subscribe)
-    await home(query, person, state, regions)
+    await home(query, person, state, regions, session)
 
 
 async def on_toggle_news(
@@ -162,6 +184,7 @@ async def on_language_chosen(
     i18n: I18n,
     bot: Bot,
     regions: Regions,
+    session: AsyncSession,
 ) -> None:
     people.set_locale(person, callback_data.code)
     i18n.current_locale = callback_data.code
@@ -170,7 +193,7 @@ async def on_language_chosen(
         bot_commands(i18n, callback_data.code),
         scope=BotCommandScopeChat(chat_id=query.from_user.id),
     )
-    await home(query, person, state, regions)
+    await home(query, person, state, regions, session)
 
 
 async def on_privacy(event: Event, person: Person, settings: Settings) -> None:
@@ -207,9 +230,9 @@ async def on_consent_accept(
     if resume and resume.get("state"):  # asked again for a new notice: back to the dialog
         await state.set_state(resume["state"])
         await state.set_data(resume.get("data") or {})
-        await show_step(query, person, state, regions, lead=ob.resumed_text())
+        await show_step(query, person, state, regions, session, lead=ob.resumed_text())
         return
-    await home(query, person, state, regions, lead=_("Thank you for your trust."))
+    await home(query, person, state, regions, session, lead=_("Thank you for your trust."))
 
 
 RESUME = "resume_after_consent"  # FSM data: the dialog interrupted by a new notice
@@ -227,7 +250,12 @@ async def on_consent_outdated(event: Event, state: FSMContext, settings: Setting
 
 
 async def show_step(
-    event: Event, person: Person, state: FSMContext, regions: Regions, lead: str = ""
+    event: Event,
+    person: Person,
+    state: FSMContext,
+    regions: Regions,
+    session: AsyncSession,
+    lead: str = "",
 ) -> None:
     """The screen of the step the person is at, anew (after an interruption)."""
     current = await state.get_state()
@@ -241,7 +269,7 @@ async def show_step(
     elif current == ob.Privacy.forget.state:
         await show(event, lead + ob.forget_confirm_text(), ob.forget_confirm_keyboard())
     else:
-        await home(event, person, state, regions, lead=lead.strip())
+        await home(event, person, state, regions, session, lead=lead.strip())
 
 
 async def on_consent_full(query: CallbackQuery, settings: Settings, state: FSMContext) -> None:
@@ -250,10 +278,14 @@ async def on_consent_full(query: CallbackQuery, settings: Settings, state: FSMCo
 
 
 async def on_consent_review(
-    query: CallbackQuery, person: Person, state: FSMContext, regions: Regions
+    query: CallbackQuery,
+    person: Person,
+    state: FSMContext,
+    regions: Regions,
+    session: AsyncSession,
 ) -> None:
     if person.has_consent:
-        await home(query, person, state, regions)
+        await home(query, person, state, regions, session)
         return
     await state.set_state(ob.Onboarding.consent)
     await show(query, ob.consent_text(), ob.consent_keyboard())
@@ -290,7 +322,7 @@ async def on_forget_answer(
     bot: Bot,
 ) -> None:
     if not callback_data.confirm:
-        await home(query, person, state, regions)
+        await home(query, person, state, regions, session)
         return
     await state.clear()
     await privacy.forget(session, person, bot_id=bot.id)
@@ -371,4 +403,6 @@ def create_router() -> Router:
     cb(on_consent_accept, ob.ConsentCb.filter(F.action == act.ACCEPT))
     cb(on_consent_full, ob.ConsentCb.filter(F.action == act.FULL))
     cb(on_consent_decline, ob.ConsentCb.filter(F.action == act.DECLINE))
+    # The family's flows before onboarding is finished: its next step first.
+    msg(on_start, Command(*PARENT_COMMANDS))
     return router

@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.dialogs import onboarding as ob
+from bot.dialogs import request as rq
 from bot.dialogs.bursts import BurstGate
 from bot.handlers.common import home
-from bot.services import family_messages
+from bot.services import family_messages, requests
+from bot.services.drafts import open_drafts
 from bot.services.red_flags import RedFlags
 from bot.services.regions import Regions
-from db.models import Person
+from db.models import DraftKind, HelpKind, Person
 
 
 def message_content(message: Message) -> tuple[str, str | None, str | None]:
@@ -36,7 +38,8 @@ def message_content(message: Message) -> tuple[str, str | None, str | None]:
         or message.video_note
         or message.sticker
     )
-    return str(message.content_type), text, media.file_id if media is not None else None
+    kind = getattr(message.content_type, "value", str(message.content_type))
+    return kind, text, media.file_id if media is not None else None
 
 
 async def on_unexpected_message(
@@ -51,30 +54,48 @@ async def on_unexpected_message(
     chat_backlog: int = 0,
 ) -> None:
     kind, text, file_id = message_content(message)
+    current = await state.get_state()
+    # A cry for help is never answered with a form, at whatever step, before consent too
+    # (the text is only read, not kept): the emergency numbers first, then the way on.
+    flags = red_flags.find(text) if text else []
+    # In the menu, the words begin an urgent request, one tap from being sent.
+    urgent = bool(flags) and current is None and onboarded(person, regions)
     if text is not None and text.startswith("/"):
         kind = "command"  # an unknown command is its own act, not part of a text burst
+    elif urgent:
+        await requests.note_cry_for_help(session, person, text or "", flags)
     else:
         family_messages.keep_loose(  # only with consent: the service checks
             session, person, content_type=kind, text=text, file_id=file_id,
             message_id=message.message_id,
         )  # fmt: skip
-    current = await state.get_state()
-    # A cry for help is never answered with a form, at whatever step, before consent too
-    # (the text is only read, not kept): the emergency numbers first, then the way on.
-    alarm = bool(text and red_flags.find(text))
-    if alarm:
+    if flags:
         answer = bursts.should_answer(message.chat.id, "red_flag", current)
     else:
         answer = bursts.should_answer(message.chat.id, kind, current, chat_backlog)
     if not answer:  # the rest of a burst: kept (with consent), not answered again
         return
-    hint, next_step, markup = _where_to_go_on(person, current, settings, regions)
-    reply = ob.cry_for_help_text(settings, next_step) if alarm else hint
+    if urgent:
+        kind_of_help = HelpKind(red_flags.help.get(flags[0], HelpKind.OTHER.value))
+        reply = ob.cry_for_help_text(settings, rq.urgent_offer_text())
+        await message.answer(reply, reply_markup=rq.urgent_offer_keyboard(kind_of_help))
+        return
+    drafts = await open_drafts(session, person) if person.has_consent else set()
+    hint, next_step, markup = _where_to_go_on(person, current, settings, regions, drafts)
+    reply = ob.cry_for_help_text(settings, next_step) if flags else hint
     await message.answer(reply, reply_markup=markup)
 
 
+def onboarded(person: Person, regions: Regions) -> bool:
+    return person.has_consent and regions.get(person.region) is not None
+
+
 def _where_to_go_on(
-    person: Person, step: str | None, settings: Settings, regions: Regions
+    person: Person,
+    step: str | None,
+    settings: Settings,
+    regions: Regions,
+    drafts: set[DraftKind],
 ) -> tuple[str, str, InlineKeyboardMarkup]:
     """For the person's current step: the hint, the next-step line after the emergency
     numbers, and the keyboard that goes on from there."""
@@ -90,7 +111,8 @@ def _where_to_go_on(
         return ob.hint_buttons(), ob.hint_buttons(), markup
     if step == ob.Onboarding.news.state:
         return ob.hint_buttons(), ob.hint_buttons(), ob.news_keyboard()
-    return ob.hint_kept(), ob.next_step_menu(), ob.main_menu_keyboard()
+    markup = ob.main_menu_keyboard(request_draft=DraftKind.REQUEST in drafts)
+    return ob.hint_kept(), ob.next_step_menu(), markup
 
 
 async def on_stale_button(
@@ -99,11 +121,12 @@ async def on_stale_button(
     state: FSMContext,
     callback_answer: CallbackAnswer,
     regions: Regions,
+    session: AsyncSession,
 ) -> None:
     callback_answer.text = ob.stale_button_text()
     # A new message, not an edit: the old one may already show the current screen.
     target = query.message if isinstance(query.message, Message) else query
-    await home(target, person, state, regions)
+    await home(target, person, state, regions, session)
 
 
 async def on_foreign_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:

@@ -7,8 +7,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from db.models import HelpKind
+
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 LANGUAGES = ("ru", "en")  # every piece of content is given in both
+HELP_KINDS = tuple(kind.value for kind in HelpKind)  # the help categories, in menu order
 
 
 class ContentError(Exception):

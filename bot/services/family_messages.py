@@ -22,7 +22,7 @@ def keep_loose(
     """Only with consent: without it nothing a person writes may be stored (152-FZ)."""
     if not person.has_consent:
         return
-    FamilyMessagesRepo(session).add_loose(
+    FamilyMessagesRepo(session).add(
         person.id,
         content_type=content_type,
         text=text[:MAX_TEXT] if text is not None else None,

@@ -45,6 +45,12 @@ def toggle_age_group(person: Person, group: str) -> None:
     person.children_ages = [g for g in ages if g != group] if group in ages else [*ages, group]
 
 
+def set_phone(session: AsyncSession, person: Person, phone: str) -> None:
+    """A number the person shared with Telegram's own button (never typed), for call-backs."""
+    person.phone = phone[:32]
+    audit_own(session, person, "person.phone_shared")
+
+
 def set_news(person: Person, subscribed: bool) -> None:
     person.news_subscribed = subscribed
 

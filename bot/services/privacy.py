@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.people import audit_own
 from db.models import Person
-from db.repositories import ForgetRepo
+from db.repositories import ForgetRepo, SentMessagesRepo
 
 CLOSED_NOTE = "closed: the family asked for their data to be deleted"
 
@@ -22,13 +22,16 @@ async def forget(session: AsyncSession, person: Person, *, bot_id: int) -> int:
     telegram_id = person.telegram_id
     closed = await repo.erase(person.id, CLOSED_NOTE)
     await repo.drop_dialog_state(bot_id, telegram_id)
+    await SentMessagesRepo(session).forget_chat(telegram_id)
     person.telegram_id = -person.id  # never a real user id: those are positive
     person.locale = None
     person.region = None
+    person.district = None
     person.timezone = None
     person.phone = None
     person.children_ages = []
     person.news_subscribed = False
+    person.discreet = False
     person.consent_version = None
     person.consent_at = None
     person.consent_declined_at = None

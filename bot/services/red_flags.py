@@ -8,10 +8,10 @@ languages are searched whatever the person's language: people mix them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.services.content import CONTENT_DIR, LANGUAGES, ContentError, read_toml
+from bot.services.content import CONTENT_DIR, HELP_KINDS, LANGUAGES, ContentError, read_toml
 
 RED_FLAGS_FILE = CONTENT_DIR / "red_flags.toml"
 NEGATION_WINDOW = 2  # words before a match that may negate it («он меня не бьёт»)
@@ -29,6 +29,8 @@ def normalize(text: str) -> str:
 class RedFlags:
     flags: dict[str, tuple[re.Pattern[str], ...]]
     negations: frozenset[str]
+    # The help category an urgent request raised by each flag asks for.
+    help: dict[str, str] = field(default_factory=dict)
 
     def find(self, text: str) -> list[str]:
         """The flags the text raises, in the file's order (empty for most messages)."""
@@ -55,6 +57,7 @@ def load_red_flags(path: Path = RED_FLAGS_FILE) -> RedFlags:
     if not isinstance(flags, dict) or not flags:
         raise ContentError(f"content error: {where}: no [flags.…] tables")
     compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
+    help_for: dict[str, str] = {}
     for name, table in flags.items():
         patterns = []
         for lang in LANGUAGES:
@@ -69,5 +72,11 @@ def load_red_flags(path: Path = RED_FLAGS_FILE) -> RedFlags:
                         f"content error: {where}: flags.{name}.{lang}: {entry!r}: {exc}"
                     ) from None
         compiled[name] = tuple(patterns)
+        kind = table.get("help")
+        if kind not in HELP_KINDS:
+            raise ContentError(
+                f"content error: {where}: flags.{name}.help must be one of {', '.join(HELP_KINDS)}"
+            )
+        help_for[name] = kind
     words = {normalize(w) for lang in LANGUAGES for w in negations.get(lang, [])}
-    return RedFlags(compiled, frozenset(words))
+    return RedFlags(compiled, frozenset(words), help_for)

@@ -1,0 +1,22 @@
+"""Queries, one module per table. Repositories never commit: the caller's unit of work does."""
+
+from db.repositories.audit import AuditRepo
+from db.repositories.drafts import DraftsRepo
+from db.repositories.family import FamilyMessagesRepo, RequestsRepo
+from db.repositories.forget import ForgetRepo
+from db.repositories.fsm import FsmRepo
+from db.repositories.inbox import InboxRepo
+from db.repositories.people import PeopleRepo
+from db.repositories.sent import SentMessagesRepo
+
+__all__ = [
+    "AuditRepo",
+    "DraftsRepo",
+    "FamilyMessagesRepo",
+    "ForgetRepo",
+    "FsmRepo",
+    "InboxRepo",
+    "PeopleRepo",
+    "RequestsRepo",
+    "SentMessagesRepo",
+]

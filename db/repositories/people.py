@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Person
+from db.repositories._sql import _insert
+
+
+class PeopleRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_telegram_id(self, telegram_id: int) -> Person | None:
+        result = await self.session.execute(select(Person).where(Person.telegram_id == telegram_id))
+        return result.scalar_one_or_none()
+
+    async def get_or_create(self, telegram_id: int) -> tuple[Person, bool]:
+        """The person with this Telegram id, creating them on first contact (race-safe)."""
+        person = await self.by_telegram_id(telegram_id)
+        if person is not None:
+            return person, False
+        stmt = (
+            _insert(self.session, Person)
+            .values(telegram_id=telegram_id)
+            .on_conflict_do_nothing(index_elements=["telegram_id"])
+            .returning(Person)
+        )
+        created = (await self.session.execute(stmt)).scalar_one_or_none()
+        if created is not None:
+            return created, True
+        person = await self.by_telegram_id(telegram_id)  # another update created them first
+        assert person is not None
+        return person, False

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import SentMessage
+from db.repositories._sql import _insert
+
+
+class SentMessagesRepo:
+    """Message ids of private chats, for «Clear this chat» (Telegram allows 48 hours)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, chat_id: int, message_id: int, at: datetime) -> None:
+        await self.session.execute(
+            _insert(self.session, SentMessage)
+            .values(chat_id=chat_id, message_id=message_id, at=at)
+            .on_conflict_do_nothing()
+        )
+
+    async def since(self, chat_id: int, moment: datetime) -> list[int]:
+        result = await self.session.scalars(
+            select(SentMessage.message_id)
+            .where(SentMessage.chat_id == chat_id, SentMessage.at >= moment)
+            .order_by(SentMessage.message_id)
+        )
+        return list(result.all())
+
+    async def forget_chat(self, chat_id: int) -> None:
+        await self.session.execute(delete(SentMessage).where(SentMessage.chat_id == chat_id))
+
+    async def delete_before(self, moment: datetime) -> int:
+        result = await self.session.execute(delete(SentMessage).where(SentMessage.at < moment))
+        return int(getattr(result, "rowcount", 0))
