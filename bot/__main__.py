@@ -28,10 +28,12 @@ def check_content_or_exit() -> None:
     from bot.services.content import ContentError
     from bot.services.red_flags import load_red_flags
     from bot.services.regions import load_regions
+    from bot.services.services_map import load_services_map
 
     try:
         load_red_flags()
         load_regions()
+        load_services_map()
     except ContentError as exc:
         _stop(str(exc), 2)
 

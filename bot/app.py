@@ -39,6 +39,7 @@ from bot.runner import UpdateRunner, call_until_up
 from bot.scheduler import create_scheduler
 from bot.services.red_flags import load_red_flags
 from bot.services.regions import load_regions
+from bot.services.services_map import load_services_map
 from bot.storage import DatabaseStorage
 from db.migrate import head_revision
 from db.session import Database, check_database, check_sqlite
@@ -83,6 +84,7 @@ def create_dispatcher(
         bursts=BurstGate(),
         red_flags=load_red_flags(),
         regions=load_regions(),
+        services_map=load_services_map(),
     )
 
     dp.update.outer_middleware(DbSessionMiddleware(db))
