@@ -199,12 +199,16 @@ def emergency_lines(settings: Settings) -> str:
     ).format(**_numbers(settings))
 
 
-def sos_text(settings: Settings) -> str:
+def sos_text(settings: Settings, region_lines: str = "") -> str:
+    """`region_lines`: the round-the-clock lines of the family's region, from the map."""
+    contacts = emergency_lines(settings)
+    if region_lines:
+        contacts = f"{contacts}\n{region_lines}"
     return _(
         "<b>If you or your child are in danger right now, call {emergency}.</b>\n\n"
         "{contacts}\n\n"
         "You are not alone. When you are ready, come back to the menu: /start"
-    ).format(contacts=emergency_lines(settings), **_numbers(settings))
+    ).format(contacts=contacts, **_numbers(settings))
 
 
 def sos_lead(settings: Settings) -> str:
@@ -247,7 +251,10 @@ def main_menu_keyboard(*, request_draft: bool = False) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [_button(_("🆘 Emergency contacts"), MenuCb(item=MenuItem.SOS))],
             [_button(ask, MenuCb(item=MenuItem.REQUEST))],
-            [_button(_("📋 My requests"), MenuCb(item=MenuItem.MY))],
+            [
+                _button(_("📋 My requests"), MenuCb(item=MenuItem.MY)),
+                _button(_("📍 Where to get help"), MenuCb(item=MenuItem.SERVICES)),
+            ],
             [
                 _button(_("⚙️ Settings"), MenuCb(item=MenuItem.SETTINGS)),
                 _button(_("🔒 My data"), MenuCb(item=MenuItem.PRIVACY)),

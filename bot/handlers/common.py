@@ -13,17 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LOCALES, Settings
 from bot.dialogs import onboarding as ob
+from bot.dialogs.services_map import sos_region_lines
 from bot.dialogs.ui import show
 from bot.i18n import bot_commands
 from bot.services import people, privacy
 from bot.services.drafts import open_drafts
 from bot.services.regions import Regions
+from bot.services.services_map import ServicesMap
 from db.models import DraftKind, Person
 
 Event = Message | CallbackQuery
 # Commands of the family's flows (bot/handlers/parent/); before onboarding is finished they
 # lead to its next step instead.
-PARENT_COMMANDS = ("request", "my")
+PARENT_COMMANDS = ("request", "my", "services")
 
 
 async def home(
@@ -163,8 +165,12 @@ async def on_region_chosen(
         await ask_children(query, person, state)
 
 
-async def on_sos(event: Event, settings: Settings) -> None:
-    await show(event, ob.sos_text(settings), ob.back_to_menu_keyboard())
+async def on_sos(
+    event: Event, person: Person, settings: Settings, services_map: ServicesMap
+) -> None:
+    lines = services_map.crisis_lines(person.region) if person.has_consent else ()
+    region_lines = sos_region_lines(lines, person.locale or settings.default_locale)
+    await show(event, ob.sos_text(settings, region_lines), ob.back_to_menu_keyboard())
 
 
 async def on_help(event: Event) -> None:

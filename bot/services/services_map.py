@@ -14,27 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.services.content import CONTENT_DIR, LANGUAGES, ContentError, read_toml
+from bot.services.content import CONTENT_DIR, HELP_KINDS, LANGUAGES, ContentError, read_toml
 from bot.services.regions import Regions, load_regions
 
 SERVICES_FILE = CONTENT_DIR / "services.toml"
 NATIONAL = "all"  # the `region` of a line that serves the whole country
 
 # The kinds of help, in the order a family sees them.
-CATEGORIES = (
-    "crisis_housing",
-    "psychological",
-    "legal",
-    "rental",
-    "material",
-    "addiction",
-    "day_care",
-    "respite",
-    "pregnancy",
-    "training",
-    "mentoring",
-    "other",
-)
+CATEGORIES = HELP_KINDS
 TEXT_FIELDS = ("name", "address", "hours", "description")  # each as <field>_ru, <field>_en
 _OTHER_FIELDS = ("key", "region", "help", "crisis_line", "example", "phone", "url", "source")
 FIELDS = frozenset(_OTHER_FIELDS) | {f"{f}_{lang}" for f in TEXT_FIELDS for lang in LANGUAGES}
