@@ -277,6 +277,7 @@ class World:
         self._user_ids = itertools.count(100_000_001)
         self._group_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
+        self._media_group_ids = itertools.count(13_000_000_000_000_001 + secrets.randbelow(10**15))
         self.closing = False
 
     # -- registration ------------------------------------------------------------------
@@ -417,6 +418,27 @@ class World:
             chat.keyboards[mid] = keyboard
         chat.add_event("message", msg, from_bot=from_bot, service=service)
         return msg
+
+    def edit_message(
+        self,
+        chat: Chat,
+        old: dict[str, Any],
+        changes: dict[str, Any],
+        drop: tuple[str, ...] = (),
+        from_bot: bool = True,
+    ) -> dict[str, Any]:
+        """Store an edited copy of ``old`` (``drop`` keys removed, ``changes`` applied,
+        ``edit_date`` set), emit an "edit" event, return the new Message dict."""
+        new = {k: v for k, v in old.items() if k not in drop}
+        new.update(changes)
+        new["edit_date"] = now()
+        chat.messages[old["message_id"]] = new
+        chat.add_event("edit", new, from_bot=from_bot)
+        return new
+
+    def new_media_group_id(self) -> str:
+        """A fresh album id: like Telegram's, a string of 17 decimal digits."""
+        return str(next(self._media_group_ids))
 
     # -- updates ----------------------------------------------------------------
 
