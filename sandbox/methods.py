@@ -97,6 +97,34 @@ _MEDIA_KINDS = (
     "sticker",
     "video_note",
 )
+# Service messages by content key; in a supergroup those of _UNDELETABLE_KEYS (creation,
+# migration, topic creation) can't be deleted at all.
+_UNDELETABLE_KEYS = (
+    "forum_topic_created",
+    "group_chat_created",
+    "supergroup_chat_created",
+    "channel_chat_created",
+    "migrate_from_chat_id",
+)
+_SERVICE_KEYS = (
+    *_UNDELETABLE_KEYS,
+    "forum_topic_edited",
+    "forum_topic_closed",
+    "forum_topic_reopened",
+    "general_forum_topic_hidden",
+    "general_forum_topic_unhidden",
+    "new_chat_members",
+    "left_chat_member",
+    "new_chat_title",
+    "new_chat_photo",
+    "delete_chat_photo",
+    "pinned_message",
+    "migrate_to_chat_id",
+)
+DELETE_WINDOW_SECONDS = 48 * 3600
+DICE_KEEP_SECONDS = 24 * 3600
+CANT_DELETE = "message can't be deleted"
+CANT_DELETE_FOR_EVERYONE = "message can't be deleted for everyone"
 ALBUM_MIN, ALBUM_MAX = 2, 10
 _ALBUM_KINDS = ("photo", "video", "document", "audio")
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -713,24 +741,79 @@ class BotApi:
         changes = {"reply_markup": inline} if inline is not None else {}
         return self._store_edit(chat, msg, changes, drop=("reply_markup",))
 
+    def _right(self, bot: BotAccount, chat: Chat, name: str) -> bool:
+        """Whether the bot is an administrator of ``chat`` holding right ``name``."""
+        if bot.id not in chat.admin_bot_ids:
+            return False
+        return chat.bot_rights.get(bot.id, {}).get(name, True)
+
+    def _deletion_refusal(self, bot: BotAccount, chat: Chat, msg: dict[str, Any]) -> str | None:
+        """Why the bot may not delete ``msg`` (Telegram's error detail), or None.
+
+        The Bot API docs of deleteMessage in prose; the details (and the error texts) are
+        TDLib's ``can_delete_message`` / ``can_revoke_message`` for a bot: private chats and
+        basic groups allow deletion for everyone up to 48 hours after sending, supergroups
+        refuse bots from 48 hours on; a dice in a private chat stays for its first 24 hours.
+        """
+        age = now() - int(msg["date"])
+        outgoing = msg.get("from", {}).get("id") == bot.id
+        service = any(k in msg for k in _SERVICE_KEYS)
+        if chat.type == "private":
+            if "dice" in msg and age < DICE_KEEP_SECONDS:
+                return CANT_DELETE_FOR_EVERYONE
+            if (outgoing and service) or age > DELETE_WINDOW_SECONDS:
+                return CANT_DELETE_FOR_EVERYONE
+            return None  # the bot's own messages and the person's alike
+        admin = bot.id in chat.admin_bot_ids
+        if chat.type == "group":
+            # Any administrator of a basic group may delete any message.
+            if not ((outgoing and not service) or admin) or age > DELETE_WINDOW_SECONDS:
+                return CANT_DELETE_FOR_EVERYONE
+            return None
+        if age >= DELETE_WINDOW_SECONDS or any(k in msg for k in _UNDELETABLE_KEYS):
+            return CANT_DELETE
+        if self._right(bot, chat, "can_delete_messages"):
+            return None
+        if not outgoing or (service and not admin):
+            return CANT_DELETE
+        return None
+
+    @staticmethod
+    def _remove(chat: Chat, msg: dict[str, Any]) -> None:
+        mid = msg["message_id"]
+        del chat.messages[mid]
+        chat.keyboards.pop(mid, None)
+        if mid in chat.pinned:
+            chat.pinned.remove(mid)
+        chat.add_event("delete", msg, from_bot=True)
+
     async def m_deletemessage(self, bot: BotAccount, p: dict[str, Any]) -> Any:
         chat = self._chat(bot, p)
-        msg = chat.messages.pop(p["message_id"], None)
+        msg = chat.messages.get(p["message_id"])
         if msg is None:
             raise _bad("message to delete not found")
-        chat.keyboards.pop(p["message_id"], None)
-        chat.add_event("delete", msg, from_bot=True)
+        refusal = self._deletion_refusal(bot, chat, msg)
+        if refusal is not None:
+            raise _bad(refusal)
+        self._remove(chat, msg)
         return True
 
     async def m_deletemessages(self, bot: BotAccount, p: dict[str, Any]) -> Any:
+        """Messages that are not found are skipped; but if any found one may not be deleted,
+        the call fails and deletes nothing (TDLib checks them all before deleting any)."""
         ids = p["message_ids"]
-        if not 1 <= len(ids) <= 100:
-            raise _bad("too many messages to delete" if ids else "message_ids is empty")
+        if not ids:
+            raise _bad("message identifiers are not specified")
+        if len(ids) > 100:
+            raise _bad("too many message identifiers specified")
         chat = self._chat(bot, p)
-        for mid in ids:
-            msg = chat.messages.pop(mid, None)
-            if msg is not None:
-                chat.add_event("delete", msg, from_bot=True)
+        found = [chat.messages[mid] for mid in dict.fromkeys(ids) if mid in chat.messages]
+        for msg in found:
+            refusal = self._deletion_refusal(bot, chat, msg)
+            if refusal is not None:
+                raise _bad(refusal)
+        for msg in found:
+            self._remove(chat, msg)
         return True
 
     # == chats =========================================================================
@@ -758,6 +841,7 @@ class BotApi:
                         "can_promote_members": False,
                     }
                 )
+                admin.update(chat.bot_rights.get(bot.id, {}))
                 return admin
             return {"status": "member", "user": bot.user_dict()}
         user = self.world.users.get(user_id)

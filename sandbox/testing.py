@@ -341,6 +341,11 @@ class _ChatSide:
         self.emu.world.push_update(self.bot, "edited_message", new)
         return new
 
+    def age_messages(self, seconds: int, message_ids: list[int] | None = None) -> int:
+        """Make this chat's messages (or only ``message_ids``) look sent ``seconds`` earlier;
+        see :meth:`sandbox.state.World.age_messages`. Returns how many were aged."""
+        return self.emu.world.age_chat(self.chat, seconds, message_ids)
+
 
 # What a client uploads for an album item of each kind: (data, file name extension, MIME).
 _ALBUM_SAMPLES: dict[str, tuple[bytes, str, str | None]] = {
@@ -655,6 +660,18 @@ class TestGroup(_ChatSide):
     async def edit(self, user: TestUser, message_id: int, new_text: str) -> dict[str, Any]:
         """``user`` edits their message: ``edited_message`` update, stored message changed."""
         return self._edit(user.user, message_id, new_text)
+
+    def set_bot_admin(self, is_admin: bool = True, **rights: bool) -> None:
+        """Make the bot an administrator (rights not named stay granted) or a plain member,
+        e.g. ``group.set_bot_admin(can_delete_messages=False)``."""
+        self.emu.check_admin_rights(rights)
+        self.chat.bot_rights.pop(self.bot.id, None)
+        if is_admin:
+            self.chat.admin_bot_ids.add(self.bot.id)
+            if rights:
+                self.chat.bot_rights[self.bot.id] = dict(rights)
+        else:
+            self.chat.admin_bot_ids.discard(self.bot.id)
 
     async def click(self, user: TestUser, text: str, message_id: int | None = None) -> str:
         msg, data = self._find_button(text, message_id)
