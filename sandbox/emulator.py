@@ -153,8 +153,13 @@ class Emulator:
         supergroup: bool = False,
         bot: str | None = None,
         username: str | None = None,
+        bot_rights: dict[str, bool] | None = None,
     ) -> TestGroup:
-        return self._group(title, members or [], bot_is_admin, supergroup, False, bot, username)
+        """A basic group (or a supergroup); ``bot_rights`` narrows an admin bot's rights,
+        e.g. ``{"can_delete_messages": False}`` (default: all granted)."""
+        return self._group(
+            title, members or [], bot_is_admin, supergroup, False, bot, username, bot_rights
+        )
 
     def add_forum_group(
         self,
@@ -164,8 +169,11 @@ class Emulator:
         bot_is_admin: bool = True,
         bot: str | None = None,
         username: str | None = None,
+        bot_rights: dict[str, bool] | None = None,
     ) -> TestGroup:
-        return self._group(title, members or [], bot_is_admin, True, True, bot, username)
+        return self._group(
+            title, members or [], bot_is_admin, True, True, bot, username, bot_rights
+        )
 
     def _group(
         self,
@@ -176,14 +184,31 @@ class Emulator:
         forum: bool,
         bot: str | None,
         username: str | None,
+        bot_rights: dict[str, bool] | None,
     ) -> TestGroup:
         account = self._bot(bot)
+        self.check_admin_rights(bot_rights or {})
         chat = self.world.add_group(
-            title, [m.user for m in members], [account], forum, supergroup, bot_is_admin, username
+            title,
+            [m.user for m in members],
+            [account],
+            forum,
+            supergroup,
+            bot_is_admin,
+            username,
+            bot_rights,
         )
         group = TestGroup(self, chat, account)
         self.test_groups[chat.id] = group
         return group
+
+    def check_admin_rights(self, rights: dict[str, bool]) -> None:
+        """Reject names that are not ``can_*`` fields of ChatMemberAdministrator."""
+        fields = self.spec.types.get("ChatMemberAdministrator", {}).get("fields", [])
+        known = {f["name"] for f in fields if f["name"].startswith("can_")}
+        unknown = sorted(set(rights) - known)
+        if unknown:
+            raise ValueError(f"unknown administrator rights: {unknown}")
 
     # -- inspection -------------------------------------------------------------------
 

@@ -191,19 +191,27 @@ class CallRecord:
         return self.status == 200
 
     def to_json(self) -> dict[str, Any]:
-        params = {
-            k: ("<file>" if type(v).__name__ == "Upload" else v) for k, v in self.params.items()
-        }
         return {
             "time": self.time,
             "bot_id": self.bot_id,
             "method": self.method,
-            "params": params,
+            "params": _plain(self.params),
             "status": self.status,
             "result": self.result,
             "error": self.error,
             "injected": self.injected,
         }
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready parameters: uploads (also inside InputMedia lists) become "<file>"."""
+    if type(value).__name__ == "Upload":
+        return "<file>"
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 # Rejections that mean the bot made an invalid call (not: blocked user, injected fault,

@@ -97,6 +97,36 @@ _MEDIA_KINDS = (
     "sticker",
     "video_note",
 )
+# Service messages by content key; in a supergroup those of _UNDELETABLE_KEYS (creation,
+# migration, topic creation) can't be deleted at all.
+_UNDELETABLE_KEYS = (
+    "forum_topic_created",
+    "group_chat_created",
+    "supergroup_chat_created",
+    "channel_chat_created",
+    "migrate_from_chat_id",
+)
+_SERVICE_KEYS = (
+    *_UNDELETABLE_KEYS,
+    "forum_topic_edited",
+    "forum_topic_closed",
+    "forum_topic_reopened",
+    "general_forum_topic_hidden",
+    "general_forum_topic_unhidden",
+    "new_chat_members",
+    "left_chat_member",
+    "new_chat_title",
+    "new_chat_photo",
+    "delete_chat_photo",
+    "pinned_message",
+    "migrate_to_chat_id",
+)
+DELETE_WINDOW_SECONDS = 48 * 3600
+DICE_KEEP_SECONDS = 24 * 3600
+CANT_DELETE = "message can't be deleted"
+CANT_DELETE_FOR_EVERYONE = "message can't be deleted for everyone"
+ALBUM_MIN, ALBUM_MAX = 2, 10
+_ALBUM_KINDS = ("photo", "video", "document", "audio")
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _DEFAULT_TOPIC_COLOR = 7322096
 
@@ -287,12 +317,7 @@ class BotApi:
     def _store_edit(
         self, chat: Chat, old: dict[str, Any], changes: dict[str, Any], drop: tuple[str, ...] = ()
     ) -> dict[str, Any]:
-        new = {k: v for k, v in old.items() if k not in drop}
-        new.update(changes)
-        new["edit_date"] = now()
-        chat.messages[old["message_id"]] = new
-        chat.add_event("edit", new, from_bot=True)
-        return new
+        return self.world.edit_message(chat, old, changes, drop, from_bot=True)
 
     def file_from(self, value: Upload | str, kind: str) -> FileRecord:
         """An InputFile value → a stored file (upload, known file_id, or URL)."""
@@ -538,6 +563,50 @@ class BotApi:
     async def m_sendvideonote(self, bot: BotAccount, p: dict[str, Any]) -> Any:
         return await self._media(bot, p, "video_note")
 
+    async def m_sendmediagroup(self, bot: BotAccount, p: dict[str, Any]) -> Any:
+        """An album: one message per item, all sharing a ``media_group_id``."""
+        chat = self._writable_chat(bot, p)
+        items: list[dict[str, Any]] = p["media"]
+        if not items:
+            raise _bad("there are no messages to send")
+        if len(items) > ALBUM_MAX:
+            raise _bad("too many messages to send as an album")
+        if len(items) < ALBUM_MIN:
+            # The docs: "must include 2-10 items" (the server lets one through, as a plain
+            # message without media_group_id; the emulator holds the bot to the docs).
+            raise _bad("media group must include 2-10 items")
+        kinds = [str(item["type"]) for item in items]
+        for kind in kinds:
+            if kind not in _ALBUM_KINDS:
+                raise _bad(f'media of type "{kind}" is not modelled in albums by the sandbox')
+        for kind in ("document", "audio"):
+            if kind in kinds and len(set(kinds)) > 1:
+                raise _bad(f"{kind} can't be mixed with other media types")
+        if len({bool(item.get("show_caption_above_media")) for item in items}) > 1:
+            raise _bad("parameter show_caption_above_media must be the same for all messages")
+        reply_to = self._reply_to(chat, p)
+        tid = self._thread(chat, p, reply_to)
+        # Everything is checked before the first message of the album is stored.
+        captions = [self._caption(item) for item in items]
+        files = [
+            self.file_from(item["media"], kind) for item, kind in zip(items, kinds, strict=True)
+        ]
+        self.limiter.check(bot.id, chat.id, chat.type != "private")
+        group_id = self.world.new_media_group_id()
+        sent = []
+        for kind, rec, caption in zip(kinds, files, captions, strict=True):
+            content: dict[str, Any] = {
+                "media_group_id": group_id,
+                kind: self.media_object(rec, kind),
+                **caption,
+            }
+            if reply_to is not None:
+                content["reply_to_message"] = reply_to
+            if p.get("protect_content"):
+                content["has_protected_content"] = True
+            sent.append(self.world.new_message(chat, bot.user_dict(), content, tid))
+        return sent
+
     async def m_sendcontact(self, bot: BotAccount, p: dict[str, Any]) -> Any:
         contact = {k: p[k] for k in ("phone_number", "first_name", "last_name") if k in p}
         return self._send(bot, p, {"contact": contact})
@@ -573,7 +642,7 @@ class BotApi:
         content["forward_origin"] = origin
         return self._send(bot, p, content)
 
-    async def m_copymessage(self, bot: BotAccount, p: dict[str, Any]) -> Any:
+    def _copy(self, bot: BotAccount, p: dict[str, Any], group_id: str | None = None) -> Any:
         src = self.world.resolve_chat(bot, p["from_chat_id"])
         msg = src.messages.get(p["message_id"])
         if msg is None:
@@ -581,18 +650,35 @@ class BotApi:
         content = {k: msg[k] for k in _CONTENT_KEYS if k in msg}
         if not content:
             raise _bad("message can't be copied")
-        if "caption" in p:
+        if "caption" in p or p.get("remove_caption"):
             content.pop("caption", None)
             content.pop("caption_entities", None)
             content.update(self._caption(p))
+        if group_id is not None:
+            content["media_group_id"] = group_id
         new = self._send(bot, p, content)
         return {"message_id": new["message_id"]}
 
+    async def m_copymessage(self, bot: BotAccount, p: dict[str, Any]) -> Any:
+        return self._copy(bot, p)
+
     async def m_copymessages(self, bot: BotAccount, p: dict[str, Any]) -> Any:
+        """Copies keep albums together: messages of one album copied in the same call share
+        a new ``media_group_id``."""
+        src = self.world.resolve_chat(bot, p["from_chat_id"])
+        albums: dict[str, list[int]] = {}
+        for mid in p["message_ids"]:
+            gid = src.messages.get(mid, {}).get("media_group_id")
+            if gid is not None:
+                albums.setdefault(gid, []).append(mid)
+        new_ids = {
+            gid: self.world.new_media_group_id() for gid, ids in albums.items() if len(ids) > 1
+        }
         out = []
         for mid in p["message_ids"]:
+            gid = src.messages.get(mid, {}).get("media_group_id")
             with contextlib.suppress(ApiError):
-                out.append(await self.m_copymessage(bot, {**p, "message_id": mid}))
+                out.append(self._copy(bot, {**p, "message_id": mid}, new_ids.get(gid or "")))
         return out
 
     # == editing =======================================================================
@@ -655,24 +741,79 @@ class BotApi:
         changes = {"reply_markup": inline} if inline is not None else {}
         return self._store_edit(chat, msg, changes, drop=("reply_markup",))
 
+    def _right(self, bot: BotAccount, chat: Chat, name: str) -> bool:
+        """Whether the bot is an administrator of ``chat`` holding right ``name``."""
+        if bot.id not in chat.admin_bot_ids:
+            return False
+        return chat.bot_rights.get(bot.id, {}).get(name, True)
+
+    def _deletion_refusal(self, bot: BotAccount, chat: Chat, msg: dict[str, Any]) -> str | None:
+        """Why the bot may not delete ``msg`` (Telegram's error detail), or None.
+
+        The Bot API docs of deleteMessage in prose; the details (and the error texts) are
+        TDLib's ``can_delete_message`` / ``can_revoke_message`` for a bot: private chats and
+        basic groups allow deletion for everyone up to 48 hours after sending, supergroups
+        refuse bots from 48 hours on; a dice in a private chat stays for its first 24 hours.
+        """
+        age = now() - int(msg["date"])
+        outgoing = msg.get("from", {}).get("id") == bot.id
+        service = any(k in msg for k in _SERVICE_KEYS)
+        if chat.type == "private":
+            if "dice" in msg and age < DICE_KEEP_SECONDS:
+                return CANT_DELETE_FOR_EVERYONE
+            if (outgoing and service) or age > DELETE_WINDOW_SECONDS:
+                return CANT_DELETE_FOR_EVERYONE
+            return None  # the bot's own messages and the person's alike
+        admin = bot.id in chat.admin_bot_ids
+        if chat.type == "group":
+            # Any administrator of a basic group may delete any message.
+            if not ((outgoing and not service) or admin) or age > DELETE_WINDOW_SECONDS:
+                return CANT_DELETE_FOR_EVERYONE
+            return None
+        if age >= DELETE_WINDOW_SECONDS or any(k in msg for k in _UNDELETABLE_KEYS):
+            return CANT_DELETE
+        if self._right(bot, chat, "can_delete_messages"):
+            return None
+        if not outgoing or (service and not admin):
+            return CANT_DELETE
+        return None
+
+    @staticmethod
+    def _remove(chat: Chat, msg: dict[str, Any]) -> None:
+        mid = msg["message_id"]
+        del chat.messages[mid]
+        chat.keyboards.pop(mid, None)
+        if mid in chat.pinned:
+            chat.pinned.remove(mid)
+        chat.add_event("delete", msg, from_bot=True)
+
     async def m_deletemessage(self, bot: BotAccount, p: dict[str, Any]) -> Any:
         chat = self._chat(bot, p)
-        msg = chat.messages.pop(p["message_id"], None)
+        msg = chat.messages.get(p["message_id"])
         if msg is None:
             raise _bad("message to delete not found")
-        chat.keyboards.pop(p["message_id"], None)
-        chat.add_event("delete", msg, from_bot=True)
+        refusal = self._deletion_refusal(bot, chat, msg)
+        if refusal is not None:
+            raise _bad(refusal)
+        self._remove(chat, msg)
         return True
 
     async def m_deletemessages(self, bot: BotAccount, p: dict[str, Any]) -> Any:
+        """Messages that are not found are skipped; but if any found one may not be deleted,
+        the call fails and deletes nothing (TDLib checks them all before deleting any)."""
         ids = p["message_ids"]
-        if not 1 <= len(ids) <= 100:
-            raise _bad("too many messages to delete" if ids else "message_ids is empty")
+        if not ids:
+            raise _bad("message identifiers are not specified")
+        if len(ids) > 100:
+            raise _bad("too many message identifiers specified")
         chat = self._chat(bot, p)
-        for mid in ids:
-            msg = chat.messages.pop(mid, None)
-            if msg is not None:
-                chat.add_event("delete", msg, from_bot=True)
+        found = [chat.messages[mid] for mid in dict.fromkeys(ids) if mid in chat.messages]
+        for msg in found:
+            refusal = self._deletion_refusal(bot, chat, msg)
+            if refusal is not None:
+                raise _bad(refusal)
+        for msg in found:
+            self._remove(chat, msg)
         return True
 
     # == chats =========================================================================
@@ -700,6 +841,7 @@ class BotApi:
                         "can_promote_members": False,
                     }
                 )
+                admin.update(chat.bot_rights.get(bot.id, {}))
                 return admin
             return {"status": "member", "user": bot.user_dict()}
         user = self.world.users.get(user_id)

@@ -257,6 +257,10 @@ class ApiSpec:
         exprs = tuple(exprs)
         if set(exprs) == {"InputFile", "String"}:
             return _check_file_or_str
+        if len(exprs) > 1 and all(e.startswith("Array of ") for e in exprs):
+            # "Array of InputMediaPhoto or Array of InputMediaVideo" (sendMediaGroup) means
+            # an array whose items are any of these: an album may mix photos and videos.
+            return self._array(self.union([e[9:] for e in exprs]))
         checkers = [self.expr(e) for e in exprs]
         if len(checkers) == 1:
             return checkers[0]
@@ -314,13 +318,7 @@ class ApiSpec:
         if cached is not None:
             return cached
         if e.startswith("Array of "):
-            inner = self.expr(e[9:])
-
-            def check_array(value: Any, path: str, files: Files) -> list[Any]:
-                if not isinstance(value, list):
-                    raise _type_error(path, "Array")
-                return [inner(v, f"{path}[{i}]", files) for i, v in enumerate(value)]
-
+            check_array = self._array(self.expr(e[9:]))
             self._checkers[e] = check_array
             return check_array
         if e in _PRIMITIVE_CHECKERS:
@@ -345,9 +343,25 @@ class ApiSpec:
         self._checkers[e] = real
         return real
 
+    @staticmethod
+    def _array(inner: Checker) -> Checker:
+        def check_array(value: Any, path: str, files: Files) -> list[Any]:
+            if not isinstance(value, list):
+                raise _type_error(path, "Array")
+            return [inner(v, f"{path}[{i}]", files) for i, v in enumerate(value)]
+
+        return check_array
+
+    def _field(self, f: dict[str, Any]) -> Checker:
+        # InputMedia*.media and the like are typed String, but their prose allows
+        # "attach://<name>" for a part of the multipart request: resolve it to the upload.
+        if f["types"] == ["String"] and "attach://" in f.get("description", ""):
+            return _check_file_or_str
+        return self.union(f["types"])
+
     def _object(self, type_name: str, fields: list[dict[str, Any]]) -> Checker:
         compiled = [
-            (f["name"], bool(f.get("required")), self.union(f["types"]), " or ".join(f["types"]))
+            (f["name"], bool(f.get("required")), self._field(f), " or ".join(f["types"]))
             for f in fields
         ]
         tag = _discriminator_of({"fields": fields})

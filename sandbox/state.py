@@ -12,6 +12,7 @@ import itertools
 import secrets
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,6 +196,9 @@ class Chat:
     members: dict[int, str] = field(default_factory=dict)  # user id -> status
     bot_ids: set[int] = field(default_factory=set)  # bots in a group
     admin_bot_ids: set[int] = field(default_factory=set)
+    # Administrator rights of admin bots that differ from the default (all granted), e.g.
+    # {bot_id: {"can_delete_messages": False}}; getChatMember and deletions follow them.
+    bot_rights: dict[int, dict[str, bool]] = field(default_factory=dict)
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_message_id: int = 1
     events: list[ChatEvent] = field(default_factory=list)
@@ -277,6 +281,7 @@ class World:
         self._user_ids = itertools.count(100_000_001)
         self._group_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
+        self._media_group_ids = itertools.count(13_000_000_000_000_001 + secrets.randbelow(10**15))
         self.closing = False
 
     # -- registration ------------------------------------------------------------------
@@ -334,6 +339,7 @@ class World:
         supergroup: bool,
         bot_is_admin: bool,
         username: str | None = None,
+        bot_rights: dict[str, bool] | None = None,
     ) -> Chat:
         n = next(self._group_ids)
         chat_id = -(1_000_000_000_000 + n) if supergroup else -(4_000_000_000 + n)
@@ -353,6 +359,8 @@ class World:
             chat.bot_ids.add(b.id)
             if bot_is_admin:
                 chat.admin_bot_ids.add(b.id)
+                if bot_rights:
+                    chat.bot_rights[b.id] = dict(bot_rights)
         self.groups[chat_id] = chat
         return chat
 
@@ -417,6 +425,62 @@ class World:
             chat.keyboards[mid] = keyboard
         chat.add_event("message", msg, from_bot=from_bot, service=service)
         return msg
+
+    def edit_message(
+        self,
+        chat: Chat,
+        old: dict[str, Any],
+        changes: dict[str, Any],
+        drop: tuple[str, ...] = (),
+        from_bot: bool = True,
+    ) -> dict[str, Any]:
+        """Store an edited copy of ``old`` (``drop`` keys removed, ``changes`` applied,
+        ``edit_date`` set), emit an "edit" event, return the new Message dict."""
+        new = {k: v for k, v in old.items() if k not in drop}
+        new.update(changes)
+        new["edit_date"] = now()
+        chat.messages[old["message_id"]] = new
+        chat.add_event("edit", new, from_bot=from_bot)
+        return new
+
+    def new_media_group_id(self) -> str:
+        """A fresh album id: like Telegram's, a string of 17 decimal digits."""
+        return str(next(self._media_group_ids))
+
+    def chats_of(self, chat_id: int) -> list[Chat]:
+        """The chats with this id: a group, or a person's private chats with every bot."""
+        if chat_id < 0:
+            group = self.groups.get(chat_id)
+            return [group] if group is not None else []
+        return [c for (_, uid), c in self.private_chats.items() if uid == chat_id]
+
+    def age_messages(
+        self, chat_id: int, seconds: int, message_ids: Iterable[int] | None = None
+    ) -> int:
+        """Make messages of a chat look sent ``seconds`` earlier (``date`` and ``edit_date``
+        move back), so tests reach Telegram's time limits — the 48-hour deletion window —
+        without sleeping. ``chat_id`` of a person covers their private chats with every bot;
+        ``message_ids`` limits it to these messages. Returns how many messages were aged."""
+        wanted = list(message_ids) if message_ids is not None else None
+        return sum(self.age_chat(chat, seconds, wanted) for chat in self.chats_of(chat_id))
+
+    @staticmethod
+    def age_chat(chat: Chat, seconds: int, message_ids: Iterable[int] | None = None) -> int:
+        """:meth:`age_messages` for one chat."""
+        if seconds < 0:
+            raise ValueError("messages can only be made older")
+        wanted = set(message_ids) if message_ids is not None else None
+        aged = 0
+        for mid, msg in list(chat.messages.items()):
+            if wanted is not None and mid not in wanted:
+                continue
+            # A new dict, not an in-place change: returned messages stay snapshots.
+            new = {**msg, "date": msg["date"] - int(seconds)}
+            if "edit_date" in msg:
+                new["edit_date"] = msg["edit_date"] - int(seconds)
+            chat.messages[mid] = new
+            aged += 1
+        return aged
 
     # -- updates ----------------------------------------------------------------
 

@@ -63,6 +63,12 @@ class BotMessage:
         return int(tid) if tid is not None else None
 
     @property
+    def media_group_id(self) -> str | None:
+        """The album this message belongs to, if any."""
+        gid = self.raw.get("media_group_id")
+        return str(gid) if gid is not None else None
+
+    @property
     def inline_keyboard(self) -> list[list[dict[str, Any]]]:
         markup = self.raw.get("reply_markup") or {}
         return list(markup.get("inline_keyboard") or [])
@@ -277,6 +283,79 @@ class _ChatSide:
         self.emu.world.push_update(self.bot, "message", msg)
         return msg
 
+    def _media_content(
+        self,
+        kind: str,
+        data: bytes,
+        file_name: str | None,
+        mime_type: str | None,
+        caption: str | None,
+    ) -> dict[str, Any]:
+        rec = self.emu.world.store_file(data, kind, file_name, mime_type)
+        content: dict[str, Any] = {kind: self.emu.api.media_object(rec, kind)}
+        if kind == "sticker":
+            content["sticker"]["emoji"] = "👍"
+        if caption:
+            content["caption"] = caption
+        return content
+
+    def _album(
+        self, user: User, count: int, kind: str, caption: str | None, thread_id: int | None
+    ) -> list[dict[str, Any]]:
+        if kind not in _ALBUM_SAMPLES:
+            raise ValueError(f"albums hold {sorted(_ALBUM_SAMPLES)}, not {kind!r}")
+        if not 2 <= count <= 10:
+            raise ValueError("an album has 2 to 10 items")
+        data, ext, mime = _ALBUM_SAMPLES[kind]
+        group_id = self.emu.world.new_media_group_id()
+        sent = []
+        for i in range(count):
+            name = f"{kind}_{i + 1}{ext}" if kind != "photo" else None
+            content = self._media_content(kind, data, name, mime, caption if i == 0 else None)
+            # A client uploads an album as separate messages: one update each.
+            sent.append(
+                self._user_message(user, {"media_group_id": group_id, **content}, thread_id)
+            )
+        return sent
+
+    def _edit(self, user: User, message_id: int, new_text: str) -> dict[str, Any]:
+        old = self.chat.messages.get(message_id)
+        if old is None:
+            raise AssertionError(f"no message #{message_id} to edit")
+        if old.get("from", {}).get("id") != user.id:
+            raise AssertionError(f"message #{message_id} was not written by {user.first_name}")
+        if "text" in old:
+            if not new_text.strip():
+                raise AssertionError("a text message can't be edited to empty text")
+            changes, drop = _text_content(new_text), ("text", "entities")
+            unchanged = old["text"] == new_text
+        elif any(k in old for k in _MEDIA_KINDS):
+            changes = {"caption": new_text} if new_text else {}
+            drop = ("caption", "caption_entities")
+            unchanged = old.get("caption", "") == new_text
+        else:
+            raise AssertionError(f"message #{message_id} has no text or caption to edit")
+        if unchanged:
+            raise AssertionError(f"message #{message_id} already says {new_text!r}")
+        new = self.emu.world.edit_message(self.chat, old, changes, drop, from_bot=False)
+        self.emu.world.push_update(self.bot, "edited_message", new)
+        return new
+
+    def age_messages(self, seconds: int, message_ids: list[int] | None = None) -> int:
+        """Make this chat's messages (or only ``message_ids``) look sent ``seconds`` earlier;
+        see :meth:`sandbox.state.World.age_messages`. Returns how many were aged."""
+        return self.emu.world.age_chat(self.chat, seconds, message_ids)
+
+
+# What a client uploads for an album item of each kind: (data, file name extension, MIME).
+_ALBUM_SAMPLES: dict[str, tuple[bytes, str, str | None]] = {
+    "photo": (b"\xff\xd8\xff\xe0fake-jpeg", ".jpg", None),
+    "video": (b"\x00\x00\x00\x18ftypmp42 fake", ".mp4", "video/mp4"),
+    "document": (b"%PDF-1.4 fake", ".pdf", "application/pdf"),
+    "audio": (b"ID3 fake mp3", ".mp3", "audio/mpeg"),
+}
+_MEDIA_KINDS = ("photo", "video", "document", "audio", "voice", "animation", "video_note")
+
 
 def _text_content(text: str) -> dict[str, Any]:
     content: dict[str, Any] = {"text": text}
@@ -386,13 +465,23 @@ class TestUser(_ChatSide):
         caption: str | None,
     ) -> dict[str, Any]:
         self._ensure_unblocked()
-        rec = self.emu.world.store_file(data, kind, file_name, mime_type)
-        content: dict[str, Any] = {kind: self.emu.api.media_object(rec, kind)}
-        if kind == "sticker":
-            content["sticker"]["emoji"] = "👍"
-        if caption:
-            content["caption"] = caption
+        content = self._media_content(kind, data, file_name, mime_type, caption)
         return self._user_message(self.user, content)
+
+    async def send_album(
+        self, count: int, kind: str = "photo", caption: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Send ``count`` (2–10) photos / videos / documents / audios as one album: like
+        Telegram, ``count`` separate message updates sharing a ``media_group_id``, the
+        caption on the first only."""
+        self._ensure_unblocked()
+        return self._album(self.user, count, kind, caption, None)
+
+    async def edit(self, message_id: int, new_text: str) -> dict[str, Any]:
+        """Edit one's own message (its text, or a media message's caption): the stored
+        message changes and the bot gets an ``edited_message`` update."""
+        self._ensure_unblocked()
+        return self._edit(self.user, message_id, new_text)
 
     async def send_photo(self, caption: str | None = None) -> dict[str, Any]:
         return await self._send_media("photo", b"\xff\xd8\xff\xe0fake-jpeg", None, None, caption)
@@ -500,7 +589,6 @@ class TestGroup(_ChatSide):
         self, user: TestUser, text: str, thread_id: int | None = None, reply_to: int | None = None
     ) -> dict[str, Any]:
         """``user`` writes ``text`` in the group (in topic ``thread_id`` of a forum)."""
-        self.chat.members.setdefault(user.id, "member")
         content = _text_content(text)
         if reply_to is not None:
             target = self.chat.messages.get(reply_to)
@@ -510,9 +598,80 @@ class TestGroup(_ChatSide):
                 k: v for k, v in target.items() if k != "reply_to_message"
             }
             thread_id = thread_id or target.get("message_thread_id")
+        self._author(user, thread_id)
+        return self._user_message(user.user, content, thread_id)
+
+    def _author(self, user: TestUser, thread_id: int | None) -> None:
+        self.chat.members.setdefault(user.id, "member")
         if thread_id is not None and thread_id not in self.chat.topics:
             raise AssertionError(f"no topic {thread_id} in {self.title!r}")
+
+    async def _send_media(
+        self,
+        user: TestUser,
+        kind: str,
+        data: bytes,
+        file_name: str | None,
+        mime_type: str | None,
+        caption: str | None,
+        thread_id: int | None,
+    ) -> dict[str, Any]:
+        self._author(user, thread_id)
+        content = self._media_content(kind, data, file_name, mime_type, caption)
         return self._user_message(user.user, content, thread_id)
+
+    async def send_photo(
+        self, user: TestUser, caption: str | None = None, thread_id: int | None = None
+    ) -> dict[str, Any]:
+        """``user`` posts a photo (in topic ``thread_id`` of a forum)."""
+        data = b"\xff\xd8\xff\xe0fake-jpeg"
+        return await self._send_media(user, "photo", data, None, None, caption, thread_id)
+
+    async def send_document(
+        self,
+        user: TestUser,
+        file_name: str = "document.pdf",
+        data: bytes = b"%PDF-1.4 fake",
+        mime_type: str = "application/pdf",
+        caption: str | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        return await self._send_media(
+            user, "document", data, file_name, mime_type, caption, thread_id
+        )
+
+    async def send_voice(self, user: TestUser, thread_id: int | None = None) -> dict[str, Any]:
+        return await self._send_media(
+            user, "voice", b"OggS fake", None, "audio/ogg", None, thread_id
+        )
+
+    async def send_album(
+        self,
+        user: TestUser,
+        count: int,
+        kind: str = "photo",
+        caption: str | None = None,
+        thread_id: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Like :meth:`TestUser.send_album`, posted by ``user`` in the group / topic."""
+        self._author(user, thread_id)
+        return self._album(user.user, count, kind, caption, thread_id)
+
+    async def edit(self, user: TestUser, message_id: int, new_text: str) -> dict[str, Any]:
+        """``user`` edits their message: ``edited_message`` update, stored message changed."""
+        return self._edit(user.user, message_id, new_text)
+
+    def set_bot_admin(self, is_admin: bool = True, **rights: bool) -> None:
+        """Make the bot an administrator (rights not named stay granted) or a plain member,
+        e.g. ``group.set_bot_admin(can_delete_messages=False)``."""
+        self.emu.check_admin_rights(rights)
+        self.chat.bot_rights.pop(self.bot.id, None)
+        if is_admin:
+            self.chat.admin_bot_ids.add(self.bot.id)
+            if rights:
+                self.chat.bot_rights[self.bot.id] = dict(rights)
+        else:
+            self.chat.admin_bot_ids.discard(self.bot.id)
 
     async def click(self, user: TestUser, text: str, message_id: int | None = None) -> str:
         msg, data = self._find_button(text, message_id)

@@ -104,6 +104,24 @@ def test_union_by_discriminator() -> None:
     assert "media[0].media" in info.value.description
 
 
+def test_album_items_mix_and_attach_uploads() -> None:
+    m = spec.methods["sendmediagroup"]
+    part = Upload("p0", "a.jpg", b"jpg", "image/jpeg")
+    media = [
+        {"type": "photo", "media": "attach://p0", "caption": "c"},
+        {"type": "video", "media": "BAAC-file-id"},
+    ]
+    ok = m.validate({"chat_id": 1, "media": json.dumps(media)}, {"p0": part})
+    assert ok["media"][0]["media"] is part  # attach:// inside an InputMedia is an upload
+    assert ok["media"][1]["media"] == "BAAC-file-id"  # photos and videos may share an album
+    with pytest.raises(SpecError) as info:
+        m.validate({"chat_id": 1, "media": json.dumps(media)}, {})
+    assert 'can\'t find attached file "p0"' in info.value.description
+    media[1]["type"] = "sticker"
+    with pytest.raises(SpecError):
+        m.validate({"chat_id": 1, "media": json.dumps(media)}, {"p0": part})
+
+
 def test_validation_is_fast() -> None:
     m = spec.methods["sendmessage"]
     raw = {
