@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import extract
+from babel.messages.pofile import read_po
 
+from bot.catalogs import catalog_path
+from bot.i18n import LOCALES_DIR
 from bot.services.assessment import (
     ASSESSMENT_FILE,
     Answer,
@@ -331,3 +336,32 @@ def test_red_flags_default_to_those_of_red_flags_toml(tmp_path: Path) -> None:
     path.write_text(TEXT, encoding="utf-8")
     with pytest.raises(ContentError, match="answer 'self_harm': unknown red_flag 'self_harm'"):
         load_assessment(path, red_flag_names=[n for n in FLAG_NAMES if n != "self_harm"])
+
+
+# --- the catalogs -------------------------------------------------------------------------
+
+
+def test_the_extractor_finds_every_string_of_the_file() -> None:
+    with ASSESSMENT_FILE.open("rb") as fh:
+        found = [m for _line, m, _comments, _ctx in extract("bot.catalogs:extract_content", fh)]
+    assert sorted(set(found)) == sorted(set(_strings(SHIPPED)))
+
+
+def test_the_extractor_stops_make_i18n_on_a_broken_file() -> None:
+    fileobj = io.BytesIO(b'[[domain]]\nkey = "x"\n')
+    with pytest.raises(SystemExit, match=r"content error: .*domain 'x' needs a name"):
+        list(extract("bot.catalogs:extract_content", fileobj))
+
+
+def test_every_string_is_in_the_template_and_translated_to_russian() -> None:
+    with (LOCALES_DIR / "messages.pot").open("rb") as fh:
+        template = read_po(fh)
+    with catalog_path("ru").open("rb") as fh:
+        ru = read_po(fh, locale="ru")
+    buttons = {a.text for q in SHIPPED.questions for a in q.answers}
+    for text in _strings(SHIPPED):
+        assert text in template, text
+        message = ru.get(text)
+        assert message is not None and message.string and not message.fuzzy, text
+        if text in buttons:
+            assert len(str(message.string)) <= 40, message.string
