@@ -25,15 +25,17 @@ def _stop(message: str, code: int) -> NoReturn:
 
 def check_content_or_exit() -> None:
     """The data files a coordinator edits are checked before anything starts."""
+    from bot.services.assessment import load_assessment
     from bot.services.content import ContentError
     from bot.services.red_flags import load_red_flags
     from bot.services.regions import load_regions
     from bot.services.services_map import load_services_map
 
     try:
-        load_red_flags()
+        red_flags = load_red_flags()
         load_regions()
         load_services_map()
+        load_assessment(red_flag_names=red_flags.flags)
     except ContentError as exc:
         _stop(str(exc), 2)
 

@@ -37,6 +37,7 @@ from bot.middlewares.pin_types import PinResponseTypes
 from bot.middlewares.retry import RetryMiddleware
 from bot.runner import UpdateRunner, call_until_up
 from bot.scheduler import create_scheduler
+from bot.services.assessment import load_assessment
 from bot.services.red_flags import load_red_flags
 from bot.services.regions import load_regions
 from bot.services.services_map import load_services_map
@@ -77,14 +78,16 @@ def create_dispatcher(
 ) -> Dispatcher:
     i18n = i18n or create_i18n(settings.default_locale)
     dp = Dispatcher(storage=DatabaseStorage(db), events_isolation=SimpleEventIsolation())
+    red_flags = load_red_flags()
     dp.workflow_data.update(
         settings=settings,
         db=db,
         i18n=i18n,
         bursts=BurstGate(),
-        red_flags=load_red_flags(),
+        red_flags=red_flags,
         regions=load_regions(),
         services_map=load_services_map(),
+        assessment=load_assessment(red_flag_names=red_flags.flags),
     )
 
     dp.update.outer_middleware(DbSessionMiddleware(db))

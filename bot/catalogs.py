@@ -2,12 +2,19 @@
 
 English is the source language, so the English catalog's translations are the msgids
 themselves; `fill-source` writes them in. Every other catalog is translated by people.
+
+`extract_content` is the Babel extractor for the data files whose text is translated through
+the catalogs (content/assessment.toml); babel.cfg maps it to them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import tomllib
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
+from typing import IO, Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
@@ -57,6 +64,51 @@ def fill_source() -> int:
     with catalog_path(SOURCE_LOCALE).open("wb") as fh:
         write_po(fh, catalog)  # pybabel's own wrapping, so `make i18n` diffs stay small
     return filled
+
+
+def extract_content(
+    fileobj: IO[bytes],
+    keywords: Mapping[str, Any] | Collection[str],
+    comment_tags: Collection[str],
+    options: Mapping[str, Any],
+) -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """Babel extraction method for content/assessment.toml: the names of its domains, its
+    questions and its answer labels, each with a note for the translator. The file is
+    checked as at start-up, so `make i18n` stops on a broken one with the same line."""
+    from bot.services.assessment import MAX_LABEL, parse_assessment
+    from bot.services.content import ContentError
+
+    source = fileobj.read().decode("utf-8")
+    name = Path(str(getattr(fileobj, "name", "assessment.toml"))).name
+    try:
+        questionnaire = parse_assessment(tomllib.loads(source), name)
+    except tomllib.TOMLDecodeError as exc:
+        raise SystemExit(f"content error: {name}: {exc}") from None
+    except ContentError as exc:
+        raise SystemExit(str(exc)) from None
+    lines = _Lines(source)
+    for domain in questionnaire.domains:
+        yield lines.find(domain.name), None, domain.name, ["Self-assessment: a life area"]
+    for question in questionnaire.questions:
+        yield lines.find(question.text), None, question.text, ["Self-assessment: a question"]
+        for answer in question.answers:
+            note = f"Self-assessment: an answer button, at most {MAX_LABEL} characters"
+            yield lines.find(answer.text), None, answer.text, [note]
+
+
+class _Lines:
+    """Line numbers of strings in a TOML file, searched forward from the last one found."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.pos = 0
+
+    def find(self, text: str) -> int:
+        at = self.source.find(json.dumps(text, ensure_ascii=False), self.pos)
+        if at < 0:
+            return self.source.count("\n", 0, self.pos) + 1
+        self.pos = at
+        return self.source.count("\n", 0, at) + 1
 
 
 def main() -> None:
