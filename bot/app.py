@@ -30,6 +30,7 @@ from bot.dialogs.bursts import BurstGate
 from bot.handlers import build_router
 from bot.i18n import LocaleMiddleware, bot_commands, create_i18n
 from bot.middlewares.callbacks import AlwaysAnswerCallbacks, CallbackGuard
+from bot.middlewares.chat_log import LogIncoming, LogOutgoing
 from bot.middlewares.db import CommitBeforeSend, DbSessionMiddleware
 from bot.middlewares.pacing import Pacer, PaceSends
 from bot.middlewares.person import PersonMiddleware
@@ -63,6 +64,7 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
     # In this order: commit first, so that neither a retry nor a paced wait holds the
     # database; each retry is paced again.
     session.middleware(PinResponseTypes())
+    session.middleware(LogOutgoing())
     session.middleware(CommitBeforeSend())
     session.middleware(RetryMiddleware())
     session.middleware(PaceSends(Pacer(settings.send_rate_limit)))
@@ -93,6 +95,7 @@ def create_dispatcher(
     dp.update.outer_middleware(DbSessionMiddleware(db))
     dp.update.outer_middleware(PersonMiddleware(settings.admin_ids))
     dp.update.outer_middleware(LocaleMiddleware(i18n))
+    dp.message.outer_middleware(LogIncoming())
     # Outer, so that even a button no handler takes is answered, and checked before any is.
     dp.callback_query.outer_middleware(AlwaysAnswerCallbacks())
     dp.callback_query.outer_middleware(CallbackGuard())

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.services import chat_log
 from db.base import utcnow
 from db.repositories import InboxRepo
 from db.session import Database
@@ -25,6 +26,12 @@ async def purge_handled_updates(db: Database) -> int:
     return removed
 
 
+async def purge_chat_log(db: Database) -> int:
+    """Message ids older than Telegram lets a bot delete are of no use: dropped hourly."""
+    async with db.session() as session, session.begin():
+        return await chat_log.purge(session)
+
+
 def create_scheduler(db: Database) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
@@ -36,5 +43,15 @@ def create_scheduler(db: Database) -> AsyncIOScheduler:
         max_instances=1,
         coalesce=True,
         next_run_time=utcnow() + timedelta(minutes=1),
+    )
+    scheduler.add_job(
+        purge_chat_log,
+        "interval",
+        hours=1,
+        args=[db],
+        id="purge_chat_log",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=utcnow() + timedelta(minutes=2),
     )
     return scheduler

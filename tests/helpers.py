@@ -42,6 +42,8 @@ async def onboard(user: TestUser) -> None:
     await user.click("I agree")
     await user.wait_message("Thank you for your trust")
     await user.click("Irkutsk Oblast")
+    await user.wait_message("Which town or district")
+    await user.click("Skip")
     await user.wait_message("How old are your children")
     await user.click("Skip")
     await user.wait_message("Would you like news")

@@ -13,16 +13,19 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from bot.dialogs.callbacks import bound_to
 from bot.services.regions import Regions
+from db.models import Person
 
 
 class Privacy(StatesGroup):
     forget = State()  # asked to confirm the deletion of all their data
+    clear = State()  # asked to confirm clearing the chat
 
 
 class Onboarding(StatesGroup):
     language = State()
     consent = State()
     region = State()
+    district = State()
     children = State()
     news = State()
 
@@ -62,6 +65,19 @@ class ChildrenAction(StrEnum):
 @bound_to(Privacy.forget)
 class ForgetCb(CallbackData, prefix="forget"):
     confirm: bool
+
+
+@bound_to(Onboarding.district)
+class DistrictCb(CallbackData, prefix="district"):
+    skip: bool
+
+
+@bound_to(Privacy.clear)
+class ClearCb(CallbackData, prefix="clear"):
+    confirm: bool
+
+
+DISTRICT_MAX = 64
 
 
 @bound_to(Onboarding.children)
@@ -338,24 +354,34 @@ def news_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def settings_text(region: str | None, language: str, children: list[str], news: bool) -> str:
-    ages = ", ".join(age_group_name(AgeGroup(g)) for g in children if g in set(AgeGroup))
+def settings_text(person: Person, region: str | None, language: str) -> str:
+    ages = ", ".join(
+        age_group_name(AgeGroup(g)) for g in person.children_ages or [] if g in set(AgeGroup)
+    )
     return _(
-        "<b>Settings</b>\n\nRegion: {region}\nLanguage: {language}\n"
-        "Children: {children}\nProgramme news: {news}\n\n"
+        "<b>Settings</b>\n\nRegion: {region}\nTown or district: {district}\n"
+        "Language: {language}\nChildren: {children}\nProgramme news: {news}\n"
+        "Discreet mode: {discreet}\nCheck-ins after help: {checkins}\n\n"
         "What would you like to change?"
     ).format(
         region=escape(region or _("not chosen")),
+        district=escape(person.district or _("not said")),
         language=escape(language),
         children=escape(ages or _("not said")),
-        news=_("on") if news else _("off"),
+        news=_("on") if person.news_subscribed else _("off"),
+        discreet=_("on") if person.discreet else _("off"),
+        checkins=_("paused") if person.checkins_paused else _("on"),
     )
 
 
-def settings_keyboard(news: bool) -> InlineKeyboardMarkup:
+def settings_keyboard(person: Person) -> InlineKeyboardMarkup:
+    news = person.news_subscribed
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(_("📍 Region"), MenuCb(item=MenuItem.REGION))],
+            [
+                _button(_("📍 Region"), MenuCb(item=MenuItem.REGION)),
+                _button(_("🏘 Town or district"), MenuCb(item=MenuItem.DISTRICT)),
+            ],
             [_button(_("👶 Children"), MenuCb(item=MenuItem.CHILDREN))],
             [
                 _button(
@@ -363,9 +389,110 @@ def settings_keyboard(news: bool) -> InlineKeyboardMarkup:
                     MenuCb(item=MenuItem.NEWS),
                 )
             ],
+            [
+                _button(
+                    _("🙈 Turn discreet mode off")
+                    if person.discreet
+                    else _("🙈 Turn discreet mode on"),
+                    MenuCb(item=MenuItem.DISCREET),
+                )
+            ],
+            [
+                _button(
+                    _("▶️ Resume check-ins") if person.checkins_paused else _("⏸ Pause check-ins"),
+                    MenuCb(item=MenuItem.CHECKINS),
+                )
+            ],
+            [_button(_("🧹 Clear this chat"), MenuCb(item=MenuItem.CLEAR_CHAT))],
             [_button(_("🌐 Language"), MenuCb(item=MenuItem.LANGUAGE))],
             [_button(_("« Menu"), MenuCb(item=MenuItem.MAIN))],
         ]
+    )
+
+
+def district_text() -> str:
+    return _(
+        "Which town or district do you live in? Type it in a message — it helps us suggest "
+        "help close to you. You can skip this question."
+    )
+
+
+def district_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(_("Skip"), DistrictCb(skip=True))],
+            [_button(_("🆘 Emergency contacts"), MenuCb(item=MenuItem.SOS))],
+        ]
+    )
+
+
+def district_too_long_text() -> str:
+    return _(
+        "That is a bit long for a town or district name (up to {n} characters). "
+        "Please write it shorter, or press «Skip»."
+    ).format(n=DISTRICT_MAX)
+
+
+def district_hint() -> str:
+    return _("Please type the name of your town or district, or press «Skip».")
+
+
+def discreet_on_text() -> str:
+    return _(
+        "<b>Discreet mode is on.</b>\n\n"
+        "What the bot sends you on its own — a specialist's answer, a check-in, news — will "
+        "begin with a neutral line, «{line}», and the rest will be hidden until you tap it. "
+        "So a notification on your phone shows nothing that others should not see.\n\n"
+        "You can also clear this chat at any time: Settings → «🧹 Clear this chat»."
+    ).format(line=neutral_line())
+
+
+def discreet_off_text() -> str:
+    return _("Discreet mode is off: messages will come as usual.")
+
+
+def neutral_line() -> str:
+    return _("You have a new message")
+
+
+def discreet_wrap(text: str) -> str:
+    """A message the bot sends on its own, for a person in discreet mode: a neutral first
+    line, the rest hidden (Telegram hides spoilers in notifications and the chat list)."""
+    return f"{neutral_line()}\n\n<tg-spoiler>{text}</tg-spoiler>"
+
+
+def checkins_text(paused: bool) -> str:
+    if paused:
+        return _(
+            "Check-ins are paused: we will not write to ask how you are. You can turn them "
+            "back on here at any time, and you can always write to us yourself."
+        )
+    return _("Check-ins are on: after help, we will ask now and then how you are.")
+
+
+def clear_confirm_text() -> str:
+    return _(
+        "<b>Clear this chat?</b>\n\n"
+        "We will delete the messages of this chat from the last 48 hours — ours and yours "
+        "(Telegram does not let a bot delete older ones). Your requests stay with the "
+        "specialists; nothing is lost for your case."
+    )
+
+
+def clear_confirm_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(_("Yes, clear the chat"), ClearCb(confirm=True))],
+            [_button(_("No, leave it"), ClearCb(confirm=False))],
+        ]
+    )
+
+
+def cleared_text() -> str:
+    return _(
+        "The chat is cleared. To remove the whole chat from this phone, tap the bot's name "
+        "at the top, then «Delete chat» (older messages go too).\n\n"
+        "The menu is here whenever you need it: /start"
     )
 
 

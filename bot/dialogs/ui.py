@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -28,3 +29,18 @@ async def show(
         await event.bot.send_message(chat_id, text, reply_markup=markup)
         return
     await event.answer(text, reply_markup=markup)
+
+
+async def delete_messages(bot: Bot, chat_id: int, ids: list[int]) -> None:
+    """Delete what Telegram allows, 100 at a time; a batch it refuses (one message turned
+    too old, say) is retried one by one, so the rest still go."""
+    for start in range(0, len(ids), 100):
+        batch = ids[start : start + 100]
+        try:
+            await bot.delete_messages(chat_id, batch)
+        except TelegramBadRequest:
+            for message_id in batch:
+                try:
+                    await bot.delete_message(chat_id, message_id)
+                except TelegramBadRequest as exc:
+                    logger.info("could not delete a message: %s", exc.message)

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import LOCALES, Settings
 from bot.dialogs import onboarding as ob
 from bot.dialogs.services_map import sos_region_lines
-from bot.dialogs.ui import show
+from bot.dialogs.ui import delete_messages, show
 from bot.i18n import bot_commands
-from bot.services import people, privacy
+from bot.services import chat_log, people, privacy
 from bot.services.drafts import open_drafts
+from bot.services.red_flags import RedFlags
 from bot.services.regions import Regions
 from bot.services.services_map import ServicesMap
 from db.models import DraftKind, Person
@@ -80,17 +81,102 @@ async def on_menu(
     await home(query, person, state, regions, session)
 
 
-async def on_settings(event: Event, person: Person, state: FSMContext, regions: Regions) -> None:
+async def on_settings(
+    event: Event, person: Person, state: FSMContext, regions: Regions, lead: str = ""
+) -> None:
     await state.clear()
     region = regions.get(person.region)
     locale = person.locale or ""
     text = ob.settings_text(
-        region.name(locale) if region else None,
-        ob.LANGUAGE_NAMES.get(locale, locale),
-        list(person.children_ages or []),
-        person.news_subscribed,
+        person, region.name(locale) if region else None, ob.LANGUAGE_NAMES.get(locale, locale)
     )
-    await show(event, text, ob.settings_keyboard(person.news_subscribed))
+    await show(event, f"{lead}\n\n{text}" if lead else text, ob.settings_keyboard(person))
+
+
+async def ask_district(event: Event, state: FSMContext, lead: str = "") -> None:
+    await state.set_state(ob.Onboarding.district)
+    text = f"{lead}\n\n{ob.district_text()}" if lead else ob.district_text()
+    await show(event, text, ob.district_keyboard())
+
+
+async def on_change_district(query: CallbackQuery, state: FSMContext) -> None:
+    await ask_district(query, state)
+    await state.update_data(back_to_settings=True)
+
+
+async def after_district(event: Event, person: Person, state: FSMContext, regions: Regions) -> None:
+    if (await state.get_data()).get("back_to_settings"):
+        await on_settings(event, person, state, regions)
+    else:
+        await ask_children(event, person, state)
+
+
+async def on_district_skip(
+    query: CallbackQuery, person: Person, state: FSMContext, regions: Regions
+) -> None:
+    await after_district(query, person, state, regions)
+
+
+async def on_district_text(
+    message: Message,
+    person: Person,
+    state: FSMContext,
+    regions: Regions,
+    settings: Settings,
+    red_flags: RedFlags,
+) -> None:
+    text = (message.text or "").strip()
+    if not text:  # a sticker, a photo, a voice message
+        await message.answer(ob.district_hint(), reply_markup=ob.district_keyboard())
+        return
+    if red_flags.find(text):  # not a place name: a cry for help comes first
+        reply = ob.cry_for_help_text(settings, ob.district_hint())
+        await message.answer(reply, reply_markup=ob.district_keyboard())
+        return
+    if len(text) > ob.DISTRICT_MAX:
+        await message.answer(ob.district_too_long_text(), reply_markup=ob.district_keyboard())
+        return
+    people.set_district(person, text)
+    await after_district(message, person, state, regions)
+
+
+async def on_toggle_discreet(
+    query: CallbackQuery, person: Person, state: FSMContext, regions: Regions
+) -> None:
+    people.set_discreet(person, not person.discreet)
+    lead = ob.discreet_on_text() if person.discreet else ob.discreet_off_text()
+    await on_settings(query, person, state, regions, lead)
+
+
+async def on_toggle_checkins(
+    query: CallbackQuery, person: Person, state: FSMContext, regions: Regions
+) -> None:
+    people.set_checkins_paused(person, not person.checkins_paused)
+    await on_settings(query, person, state, regions, ob.checkins_text(person.checkins_paused))
+
+
+async def on_clear_chat(event: Event, state: FSMContext) -> None:
+    await state.set_state(ob.Privacy.clear)
+    await show(event, ob.clear_confirm_text(), ob.clear_confirm_keyboard())
+
+
+async def on_clear_answer(
+    query: CallbackQuery,
+    callback_data: ob.ClearCb,
+    person: Person,
+    state: FSMContext,
+    regions: Regions,
+    session: AsyncSession,
+    bot: Bot,
+) -> None:
+    if not callback_data.confirm:
+        await on_settings(query, person, state, regions)
+        return
+    await state.clear()
+    chat_id = query.from_user.id
+    ids = await chat_log.deletable(session, chat_id)
+    await delete_messages(bot, chat_id, ids)
+    await bot.send_message(chat_id, ob.cleared_text(), reply_markup=ob.back_to_menu_keyboard())
 
 
 async def ask_children(event: Event, person: Person, state: FSMContext, lead: str = "") -> None:
@@ -161,8 +247,8 @@ async def on_region_chosen(
     people.set_region(person, region.key, region.timezone or settings.timezone)
     if (await state.get_data()).get("back_to_settings"):
         await on_settings(query, person, state, regions)
-    else:  # first time through: the two optional questions, then the menu
-        await ask_children(query, person, state)
+    else:  # first time through: the optional questions, then the menu
+        await ask_district(query, state)
 
 
 async def on_sos(
@@ -268,6 +354,8 @@ async def show_step(
     lead = f"{lead}\n\n" if lead else ""
     if current == ob.Onboarding.region.state:
         await ask_region(event, person, state, regions, lead)
+    elif current == ob.Onboarding.district.state:
+        await ask_district(event, state, lead.strip())
     elif current == ob.Onboarding.children.state:
         await ask_children(event, person, state, lead)
     elif current == ob.Onboarding.news.state:
@@ -402,6 +490,14 @@ def create_router() -> Router:
     cb(on_settings, ob.MenuCb.filter(F.item == item.SETTINGS))
     cb(on_change_region, ob.MenuCb.filter(F.item == item.REGION))
     cb(on_region_chosen, ob.RegionCb.filter())
+    cb(on_change_district, ob.MenuCb.filter(F.item == item.DISTRICT))
+    cb(on_district_skip, ob.DistrictCb.filter())
+    msg(on_district_text, ob.Onboarding.district, ~F.text.startswith("/"))
+    cb(on_toggle_discreet, ob.MenuCb.filter(F.item == item.DISCREET))
+    cb(on_toggle_checkins, ob.MenuCb.filter(F.item == item.CHECKINS))
+    msg(on_clear_chat, Command("clear"))
+    cb(on_clear_chat, ob.MenuCb.filter(F.item == item.CLEAR_CHAT))
+    cb(on_clear_answer, ob.ClearCb.filter())
     cb(on_change_children, ob.MenuCb.filter(F.item == item.CHILDREN))
     cb(on_children, ob.ChildrenCb.filter())
     cb(on_news, ob.NewsCb.filter())

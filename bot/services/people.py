@@ -51,6 +51,18 @@ def set_phone(session: AsyncSession, person: Person, phone: str) -> None:
     audit_own(session, person, "person.phone_shared")
 
 
+def set_district(person: Person, district: str | None) -> None:
+    person.district = " ".join(district.split()) if district else None
+
+
+def set_discreet(person: Person, on: bool) -> None:
+    person.discreet = on
+
+
+def set_checkins_paused(person: Person, paused: bool) -> None:
+    person.checkins_paused = paused
+
+
 def set_news(person: Person, subscribed: bool) -> None:
     person.news_subscribed = subscribed
 

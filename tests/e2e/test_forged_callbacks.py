@@ -49,6 +49,8 @@ async def test_forged_and_replayed_callbacks_are_refused_without_effect(
     await user.click("I agree", message_id=consent.message_id)
     await user.wait_message("Thank you for your trust")
     await user.click("Novosibirsk Oblast")
+    await user.wait_message("Which town or district")
+    await user.click("Skip")
     await user.wait_message("How old are your children")
     await user.click("Skip")
     await user.wait_message("Would you like news")

@@ -26,6 +26,8 @@ async def test_a_new_notice_interrupts_and_the_dialog_resumes(app: App) -> None:
     await user.click("I agree")
     await user.wait_message("Which region")
     await user.click("Altai Krai")
+    await user.wait_message("Which town or district")
+    await user.send("Biysk")
     children = await user.wait_message("How old are your children")
     await user.click("0–4 years")
     await user.wait_message(predicate=lambda m: ["✅ 0–4 years"] in m.buttons)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from db.models import RequestMessage
+from db.models import Draft, RequestMessage
 from tests.handlers.conftest import App
 from tests.helpers import onboard
 
@@ -48,9 +48,15 @@ async def test_after_consent_the_words_are_kept_and_everyday_text_is_not_alarmin
     await onboard(user)
     await user.send("I don't want to live anymore")
     reply = await user.wait_message("in danger right now")
-    assert reply.text is not None and "Your message is saved" in reply.text
+    assert reply.text is not None and "as an urgent request right now" in reply.text
+    assert ["🆘 Send an urgent request now"] in reply.buttons  # one tap from being sent
     app.pass_time(5)
     await user.send("we need a pram for the baby")
     calm = await user.wait_message("Thank you for writing")
     assert "danger" not in (calm.text or "")
-    assert await _kept(app) == 2
+    assert await _kept(app) == 1  # the calm words, kept for the family's case
+    async with app.db.session() as session:
+        draft = await session.scalar(select(Draft))
+    assert draft is not None  # the words of danger begin an urgent request
+    assert draft.data["story"] == "I don't want to live anymore"
+    assert draft.data["red_flags"] == ["self_harm"]

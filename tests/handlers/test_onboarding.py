@@ -37,6 +37,9 @@ async def test_start_language_consent_menu_in_russian(app: App) -> None:
     ]  # fmt: skip
     assert ["🆘 Экстренные контакты"] in region.buttons
     await anna.click("Приморский край")
+    district = await anna.wait_message("В каком городе или районе")
+    assert district.buttons[0] == ["Пропустить"]
+    await anna.send("Уссурийск")
     children = await anna.wait_message("Сколько лет вашим детям?")
     assert children.buttons[-1] == ["Пропустить"]
     await anna.click("0–4 года")
@@ -57,6 +60,7 @@ async def test_start_language_consent_menu_in_russian(app: App) -> None:
     person = await _person(app, anna.id)
     assert person is not None
     assert (person.region, person.timezone) == ("primorsky", "Asia/Vladivostok")
+    assert person.district == "Уссурийск"
     assert sorted(person.children_ages) == ["0-4", "expecting"]
     assert person.news_subscribed is True
     assert person is not None and person.locale == "ru"
@@ -126,6 +130,12 @@ async def test_unexpected_input_gets_a_hint_not_silence(app: App) -> None:
     await user.send("а регион обязательно?")
     await user.wait_message("выберите свой регион кнопкой")
     await user.click("Другой регион")
+    await user.wait_message("В каком городе или районе")
+    await user.send_sticker()
+    await user.wait_message("название вашего города или района")
+    await user.send("Томск" * 20)
+    await user.wait_message("до 64 символов")
+    await user.click("Пропустить")
     await user.wait_message("Сколько лет вашим детям?")
     await user.send_sticker()
     await user.wait_message("ответьте кнопкой ниже")
@@ -158,6 +168,14 @@ async def test_every_menu_button_answers(app: App) -> None:
         ("👶 Children", "How old are your children"),
         ("12–18 years", "How old are your children"),
         ("Done", "Children: 12–18 years"),
+        ("🏘 Town or district", "Which town or district"),
+        ("Skip", "Town or district: not said"),
+        ("🙈 Turn discreet mode on", "Discreet mode is on"),
+        ("🙈 Turn discreet mode off", "Discreet mode: off"),
+        ("⏸ Pause check-ins", "Check-ins after help: paused"),
+        ("▶️ Resume check-ins", "Check-ins after help: on"),
+        ("🧹 Clear this chat", "Clear this chat?"),
+        ("No, leave it", "What would you like to change"),
         ("🌐 Language", "Please choose"),
         ("Русский", "Чем мы можем помочь"),
     ]:
