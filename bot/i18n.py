@@ -44,6 +44,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("sos", N_("Emergency contacts, day and night")),
     ("request", N_("Ask for help")),
     ("my", N_("My requests")),
+    ("assessment", N_("How is my family doing: a few questions")),
     ("services", N_("Where to get help in your region")),
     ("help", N_("How the bot works")),
     ("language", N_("Change the language")),

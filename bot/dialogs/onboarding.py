@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 from html import escape
 
@@ -13,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from bot.dialogs.callbacks import bound_to
 from bot.services.regions import Regions
-from db.models import Person
+from db.models import DraftKind, Person
 
 
 class Privacy(StatesGroup):
@@ -261,12 +262,20 @@ def main_menu_text() -> str:
     return _("How can we help? Choose below. Emergency contacts are always one tap away.")
 
 
-def main_menu_keyboard(*, request_draft: bool = False) -> InlineKeyboardMarkup:
-    ask = _("📝 Continue my request") if request_draft else _("🤝 Ask for help")
+def main_menu_keyboard(drafts: Collection[DraftKind] = ()) -> InlineKeyboardMarkup:
+    """The menu; a request or a self-assessment begun and not finished is offered to
+    continue in place of starting anew."""
+    ask = _("📝 Continue my request") if DraftKind.REQUEST in drafts else _("🤝 Ask for help")
+    check = (
+        _("📝 Continue the questions")
+        if DraftKind.ASSESSMENT in drafts
+        else _("🧭 How is my family doing?")
+    )
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [_button(_("🆘 Emergency contacts"), MenuCb(item=MenuItem.SOS))],
             [_button(ask, MenuCb(item=MenuItem.REQUEST))],
+            [_button(check, MenuCb(item=MenuItem.ASSESSMENT))],
             [
                 _button(_("📋 My requests"), MenuCb(item=MenuItem.MY)),
                 _button(_("📍 Where to get help"), MenuCb(item=MenuItem.SERVICES)),

@@ -21,12 +21,12 @@ from bot.services.drafts import open_drafts
 from bot.services.red_flags import RedFlags
 from bot.services.regions import Regions
 from bot.services.services_map import ServicesMap
-from db.models import DraftKind, Person
+from db.models import Person
 
 Event = Message | CallbackQuery
 # Commands of the family's flows (bot/handlers/parent/); before onboarding is finished they
 # lead to its next step instead.
-PARENT_COMMANDS = ("request", "my", "services")
+PARENT_COMMANDS = ("request", "my", "assessment", "services")
 
 
 async def home(
@@ -50,7 +50,7 @@ async def home(
     else:
         await state.clear()
         drafts = await open_drafts(session, person)
-        markup = ob.main_menu_keyboard(request_draft=DraftKind.REQUEST in drafts)
+        markup = ob.main_menu_keyboard(drafts)
         await show(event, lead + ob.main_menu_text(), markup)
 
 

@@ -111,7 +111,7 @@ def _where_to_go_on(
         return ob.hint_buttons(), ob.hint_buttons(), markup
     if step == ob.Onboarding.news.state:
         return ob.hint_buttons(), ob.hint_buttons(), ob.news_keyboard()
-    markup = ob.main_menu_keyboard(request_draft=DraftKind.REQUEST in drafts)
+    markup = ob.main_menu_keyboard(drafts)
     return ob.hint_kept(), ob.next_step_menu(), markup
 
 

@@ -1,5 +1,6 @@
 """Queries, one module per table. Repositories never commit: the caller's unit of work does."""
 
+from db.repositories.assessments import AssessmentsRepo
 from db.repositories.audit import AuditRepo
 from db.repositories.drafts import DraftsRepo
 from db.repositories.family import FamilyMessagesRepo, RequestsRepo
@@ -10,6 +11,7 @@ from db.repositories.people import PeopleRepo
 from db.repositories.sent import SentMessagesRepo
 
 __all__ = [
+    "AssessmentsRepo",
     "AuditRepo",
     "DraftsRepo",
     "FamilyMessagesRepo",

@@ -7,7 +7,7 @@ from aiogram import F, Router
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 
-from bot.handlers.parent import my_requests, request, services_map
+from bot.handlers.parent import assessment, my_requests, request, services_map
 from bot.services.regions import Regions
 from db.models import Person
 
@@ -24,6 +24,9 @@ def create_router() -> Router:
     router.message.filter(F.chat.type == "private", Onboarded())
     router.callback_query.filter(F.message.chat.type == "private", Onboarded())
     router.include_routers(
-        request.create_router(), my_requests.create_router(), services_map.create_router()
+        request.create_router(),
+        my_requests.create_router(),
+        services_map.create_router(),
+        assessment.create_router(),
     )
     return router
