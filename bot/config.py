@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     # Emergency numbers are configuration: a region may add its own crisis lines.
     helpline_phone: str = "8-800-2000-122"
     emergency_phone: str = "112"
-    consent_version: str = "2026-11"
+    # 2026-12: the notice names the self-assessment answers, files and the town it keeps.
+    consent_version: str = "2026-12"
     # Updates handled at once. Past it, polling leaves updates queued at Telegram (and a
     # webhook holds Telegram's connections), instead of piling up tasks that all wait for
     # the one database connection.

@@ -165,15 +165,19 @@ def consent_full_text(settings: Settings) -> str:
         "<b>Personal data notice</b> (version {version})\n\n"
         "<b>Who processes the data.</b> The regional family support service «Дети в семье» "
         "and the organisations it routes your request to.\n\n"
-        "<b>What data.</b> Your Telegram account number, the language you chose, your region, "
-        "what you write to the bot, and your phone number only if you share it yourself. "
-        "We do not ask for your name.\n\n"
+        "<b>What data.</b> Your Telegram account number, the language you chose, your region "
+        "and town, the children's age groups if you gave them, what you write and send to the "
+        "bot (texts, photos, documents, voice messages), your answers to the self-assessment, "
+        "and your phone number only if you share it yourself with the button. We do not ask "
+        "for your name.\n\n"
         "<b>Why.</b> To understand what help your family needs, to pass the request to a "
         "specialist, to answer you and to ask later how things are going.\n\n"
         "<b>Who sees it.</b> Only the duty specialists of the service that takes your "
-        "request, and the coordinator of the programme in your region.\n\n"
+        "request, and the coordinator of the programme in your region. Specialists never see "
+        "your Telegram account; your phone number only if you asked for a call back.\n\n"
         "<b>How long.</b> As long as it is needed to help you. You can withdraw your consent "
-        "at any time with /privacy; after that we stop processing your data.\n\n"
+        "at any time with /privacy, and delete all your data with /forget; after that we "
+        "keep only numbers without names (how many requests, of what kind).\n\n"
         "<b>Legal basis.</b> Federal Law No. 152-FZ «On Personal Data», with your consent."
     ).format(version=escape(settings.consent_version))
 
@@ -470,6 +474,12 @@ def discreet_wrap(text: str) -> str:
     return f"{neutral_line()}\n\n<tg-spoiler>{text}</tg-spoiler>"
 
 
+def unprompted(person: Person, text: str) -> str:
+    """A message the bot sends on its own (a specialist's answer, a check-in, news), as this
+    person should receive it: behind the neutral line in discreet mode."""
+    return discreet_wrap(text) if person.discreet else text
+
+
 def checkins_text(paused: bool) -> str:
     if paused:
         return _(
@@ -517,7 +527,11 @@ def help_text() -> str:
         "family. Specialists of the «Дети в семье» service read every request.\n\n"
         "/start — main menu\n"
         "/sos — emergency contacts, day and night\n"
-        "/language — change the language\n"
+        "/request — ask for help\n"
+        "/my — my requests: what is happening with them\n"
+        "/assessment — how is my family doing: a few questions\n"
+        "/services — where to get help in your region\n"
+        "/settings — region, language, discreet mode and more\n"
         "/privacy — your data and your consent\n"
         "/help — this note"
     )
