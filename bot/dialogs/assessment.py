@@ -9,6 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.dialogs.callbacks import bound_to
 from bot.dialogs.onboarding import MenuCb, MenuItem, _button
@@ -46,12 +47,18 @@ def intro_text(resumed_at: int | None, total: int) -> str:
         return _(
             "Welcome back. You stopped at question {n} of {total} — let us go on from there."
         ).format(n=resumed_at + 1, total=total)
-    return _(
+    return ngettext(
+        "<b>How is your family doing?</b>\n\n"
+        "{total} short question about home, money, health and the children — about three "
+        "minutes. This is not a test, and nobody will judge you: your answers help us "
+        "understand which help would be right for your family.\n\n"
+        "Any question can be skipped, and you can pause and come back later.",
         "<b>How is your family doing?</b>\n\n"
         "{total} short questions about home, money, health and the children — about three "
         "minutes. This is not a test, and nobody will judge you: your answers help us "
         "understand which help would be right for your family.\n\n"
-        "Any question can be skipped, and you can pause and come back later."
+        "Any question can be skipped, and you can pause and come back later.",
+        total,
     ).format(total=total)
 
 
@@ -130,7 +137,7 @@ def level_name(level: Level) -> str:
 def overall_text(level: Level) -> str:
     texts = {
         Level.STEADY: _(
-            "Your family is holding on. If something changes, we are here — "
+            "Your family is doing all right. If something changes, we are here — "
             "you can write at any time."
         ),
         Level.STRAINED: _(
@@ -138,7 +145,7 @@ def overall_text(level: Level) -> str:
             "and there is help for it — you do not have to manage alone."
         ),
         Level.CRISIS: _(
-            "Things are very hard for your family right now, and you should not carry this "
+            "Things are very hard for your family right now, and you do not have to carry this "
             "alone. Please let a specialist help: you can send a request in one tap below."
         ),
     }

@@ -373,17 +373,18 @@ def settings_text(person: Person, region: str | None, language: str) -> str:
     )
     return _(
         "<b>Settings</b>\n\nRegion: {region}\nTown or district: {district}\n"
-        "Language: {language}\nChildren: {children}\nProgramme news: {news}\n"
-        "Discreet mode: {discreet}\nCheck-ins after help: {checkins}\n\n"
+        "Language: {language}\nChildren: {children}\n{news}\n{discreet}\n{checkins}\n\n"
         "What would you like to change?"
     ).format(
         region=escape(region or _("not chosen")),
         district=escape(person.district or _("not said")),
         language=escape(language),
         children=escape(ages or _("not said")),
-        news=_("on") if person.news_subscribed else _("off"),
-        discreet=_("on") if person.discreet else _("off"),
-        checkins=_("paused") if person.checkins_paused else _("on"),
+        news=_("Programme news: on") if person.news_subscribed else _("Programme news: off"),
+        discreet=_("Discreet mode: on") if person.discreet else _("Discreet mode: off"),
+        checkins=_("Check-ins after help: paused")
+        if person.checkins_paused
+        else _("Check-ins after help: on"),
     )
 
 

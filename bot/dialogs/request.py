@@ -244,9 +244,9 @@ def story_keyboard(draft: RequestDraft) -> InlineKeyboardMarkup:
 
 def story_too_long_text(total: int) -> str:
     return _(
-        "This part makes the story {total} characters long, and the limit is {limit} — so I "
-        "did not add it. Please send it shorter or in a voice message; everything you sent "
-        "before is saved."
+        "With this part the story would be {total} characters long, and the limit is {limit}, "
+        "so we could not add it. Please send it shorter or as a voice message; everything "
+        "you sent before is saved."
     ).format(total=total, limit=MAX_STORY)
 
 
@@ -254,7 +254,7 @@ def too_many_files_text(kind: str) -> str:
     if kind == "voice":
         return _(
             "A request can hold up to {n} voice messages, so this one was not added. "
-            "A specialist will be able to talk with you in more detail."
+            "You can tell the specialist the rest when they get in touch."
         ).format(n=MAX_VOICES)
     return _(
         "A request can hold up to {n} photos or documents, so the rest were not added. "
@@ -263,9 +263,7 @@ def too_many_files_text(kind: str) -> str:
 
 
 def hint_story() -> str:
-    return _(
-        "Please write in words, send a voice message, a photo or a document — or press «Next»."
-    )
+    return _("Please type your message, or send a voice message, a photo or a document.")
 
 
 def urgency_text() -> str:
@@ -305,7 +303,7 @@ def phone_text() -> str:
         "Please press the button «📱 Share my phone number» below the message box: Telegram "
         "will pass your number to us without mistakes. Only the specialist working on your "
         "request will see it.\n\n"
-        "If you changed your mind, press «↩️ Another way to contact me»."
+        "If you have changed your mind, press «↩️ Another way to contact me»."
     )
 
 
@@ -376,7 +374,7 @@ def review_text(draft: RequestDraft, phone: str | None) -> str:
         _("<b>How soon:</b> {value}").format(value=urgency_name(draft.urgency_now)),
         _("<b>Contact:</b> {value}").format(value=contact),
         "",
-        _("Everything right? Press «Send». You can change any line first."),
+        _("Everything right? Press «Send the request». You can change any line first."),
     ]
     return "\n".join(lines)
 
@@ -425,8 +423,8 @@ def submitted_text(request: HelpRequest, expectation: Expectation, emergency: st
     }[request.contact_method]
     text = _(
         "<b>Your request № {number} is registered.</b>\n\n"
-        "What happens next: a specialist of the «Дети в семье» service reads it and gets in "
-        "touch with you {when}. {how}\n\n"
+        "What happens next: a specialist of the «Дети в семье» service will read it and get "
+        "in touch with you {when}. {how}\n\n"
         "You can add to the request or follow it in «My requests»."
     ).format(number=request.id, when=when, how=how)
     if request.urgency is Urgency.EMERGENCY:
@@ -610,4 +608,4 @@ def request_closed_text() -> str:
 
 
 def request_not_found_text() -> str:
-    return _("We could not find this request. Here is the list of yours.")
+    return _("We could not find this request. Here are your requests.")

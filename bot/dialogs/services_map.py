@@ -38,7 +38,7 @@ def categories_keyboard(kinds: tuple[str, ...]) -> InlineKeyboardMarkup:
 
 def empty_text(region: str) -> str:
     return _(
-        "We do not have the services of {region} on our map yet. A specialist of the "
+        "Our map has no services for your region ({region}) yet. A specialist of the "
         "«Дети в семье» service will find where to turn with you: press «Ask for help»."
     ).format(region=escape(region))
 
@@ -73,8 +73,8 @@ def organisations_text(kind: HelpKind, orgs: tuple[Organisation, ...], locale: s
     if any(o.example for o in orgs):
         parts.append(
             _(
-                "<i>«Example» marks the kind of place that helps with this; ask a specialist "
-                "where it is in your town.</i>"
+                "<i>Entries marked «Example» describe a kind of service, not a particular "
+                "organisation; ask a specialist where to find one in your town.</i>"
             )
         )
     return "\n\n".join(parts)
