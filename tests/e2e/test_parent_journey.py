@@ -36,7 +36,7 @@ async def test_a_request_survives_kill_9_and_every_awkward_input_gets_an_answer(
     await user.send("x" * 2100)  # over Telegram's ... and our limit
     await user.wait_message("the limit is 2000")
     await user.send_sticker()
-    story = await user.wait_message("Please write in words")
+    story = await user.wait_message("Please type your message")
 
     await bot_process.stop(signal.SIGKILL)
     await bot_process.start()

@@ -106,7 +106,7 @@ async def test_nothing_entered_is_lost_when_the_parent_goes_elsewhere_midway(app
     story = await user.wait_message("in your own words")
     assert "text: 34 of 2000 characters" in (story.text or "")
     await user.send_sticker()
-    await user.wait_message("Please write in words")
+    await user.wait_message("Please type your message")
     await user.send("x" * 1990)
     refused = await user.wait_message("the limit is 2000")
     assert "text: 34 of 2000" in (refused.text or "")

@@ -4,7 +4,13 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.scheduler import HANDLED_UPDATES_TTL, create_scheduler, purge_handled_updates
+from bot.scheduler import (
+    HANDLED_UPDATES_TTL,
+    create_scheduler,
+    purge_chat_log,
+    purge_handled_updates,
+)
+from bot.services import chat_log
 from db.base import utcnow
 from db.models import InboxStatus, InboxUpdate
 from db.repositories import InboxRepo
@@ -35,4 +41,20 @@ async def test_old_handled_update_ids_are_purged_recent_and_pending_ones_kept(
 
 def test_the_scheduler_only_ticks_known_jobs(db: Database) -> None:
     scheduler = create_scheduler(db)
-    assert [job.id for job in scheduler.get_jobs()] == ["purge_handled_updates"]
+    assert [job.id for job in scheduler.get_jobs()] == ["purge_handled_updates", "purge_chat_log"]
+
+
+async def test_message_ids_older_than_telegram_lets_a_bot_delete_are_purged(
+    db: Database,
+) -> None:
+    now = utcnow()
+    async with db.session() as session, session.begin():
+        await chat_log.record(session, 5, 1, now - timedelta(hours=49))
+        await chat_log.record(session, 5, 2, now - timedelta(hours=47, minutes=30))
+        await chat_log.record(session, 5, 3, now)
+        await chat_log.record(session, -100123, 4, now)  # a group: never kept
+    assert await purge_chat_log(db) == 1
+    async with db.session() as session:
+        # 2 is kept but no longer offered: it may turn too old while it is deleted.
+        assert await chat_log.deletable(session, 5) == [3]
+        assert await chat_log.deletable(session, -100123) == []
