@@ -223,12 +223,8 @@ def story_status(draft: RequestDraft) -> str:
         parts.append(
             _("text: {n} of {limit} characters").format(n=len(draft.story), limit=MAX_STORY)
         )
-    files = len(draft.files) - draft.count("voice")
-    if files:
-        parts.append(ngettext("{n} file", "{n} files", files).format(n=files))
-    voices = draft.count("voice")
-    if voices:
-        parts.append(ngettext("{n} voice message", "{n} voice messages", voices).format(n=voices))
+    if draft.files:
+        parts.append(_files_line(draft))
     if not parts:
         return _("Nothing added yet.")
     return _("Saved: {parts}. You can add more, or press «Next».").format(parts=", ".join(parts))
