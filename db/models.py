@@ -103,6 +103,22 @@ class Outcome(enum.StrEnum):
     DUPLICATE = "duplicate"
 
 
+class Priority(enum.StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+class ChildStatus(enum.StrEnum):
+    """The programme's own indicator, asked when a case is closed: does the child live with
+    the family now?"""
+
+    AT_HOME = "at_home"
+    TEMPORARILY_PLACED = "temporarily_placed"
+    NOT_AT_HOME = "not_at_home"
+    UNKNOWN = "unknown"
+
+
 class MessageDirection(enum.StrEnum):
     FROM_FAMILY = "from_family"
     TO_FAMILY = "to_family"
@@ -164,7 +180,6 @@ class Person(Base):
     # preview on a phone someone else may read shows nothing alarming).
     discreet: Mapped[bool] = mapped_column(Boolean, default=False)
     checkins_paused: Mapped[bool] = mapped_column(Boolean, default=False)
-    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     # False once Telegram says the person blocked the bot (403): never message them again.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -175,36 +190,33 @@ class Person(Base):
         return self.consent_version is not None
 
 
-class ServiceQueue(Base):
-    __tablename__ = "service_queues"
+class QueueLink(Base):
+    """The staff forum supergroup of a service queue (queues themselves are content:
+    content/queues.toml); set by an admin with /link_queue in that group."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    help_kind: Mapped[HelpKind] = mapped_column(_enum(HelpKind))
-    region: Mapped[str | None] = mapped_column(String(32))  # None: serves every region
-    # The staff forum supergroup where each request of this queue becomes a topic.
-    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __tablename__ = "queue_links"
 
-    members: Mapped[list[QueueMember]] = relationship(
-        back_populates="queue", cascade="all, delete-orphan"
-    )
+    queue_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    # False: a plain group, or a forum where the bot may not manage topics: requests arrive
+    # as cards threaded by replies instead of topics.
+    forum: Mapped[bool] = mapped_column(Boolean, default=True)
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class QueueMember(Base):
-    __tablename__ = "queue_members"
+class QueueStaff(Base):
+    """A specialist of a queue, and whether they are on duty there now (the roster lives in
+    the database, never in memory)."""
 
-    queue_id: Mapped[int] = mapped_column(
-        ForeignKey("service_queues.id", ondelete="CASCADE"), primary_key=True
-    )
+    __tablename__ = "queue_staff"
+
+    queue_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     person_id: Mapped[int] = mapped_column(
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    queue: Mapped[ServiceQueue] = relationship(back_populates="members")
 
 
 class Assessment(Base):
@@ -224,18 +236,19 @@ class Assessment(Base):
 
 class HelpRequest(Base):
     __tablename__ = "requests"
-    __table_args__ = (Index("ix_requests_queue_status_urgency", "queue_id", "status", "urgency"),)
+    __table_args__ = (Index("ix_requests_queue_status_priority", "queue_key", "status", "priority"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    queue_id: Mapped[int | None] = mapped_column(
-        ForeignKey("service_queues.id", ondelete="SET NULL")
-    )
+    queue_key: Mapped[str | None] = mapped_column(String(64))  # a key of content/queues.toml
     assessment_id: Mapped[int | None] = mapped_column(
         ForeignKey("assessments.id", ondelete="SET NULL")
     )
     help_kind: Mapped[HelpKind] = mapped_column(_enum(HelpKind))
     urgency: Mapped[Urgency] = mapped_column(_enum(Urgency), default=Urgency.NORMAL)
+    # Triage (bot/services/triage.py): the priority and every reason for it, for the card.
+    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
+    triage: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     red_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus), default=RequestStatus.NEW)
     # What happened, in the family's words (up to 2,000 characters; voice and files are
@@ -246,7 +259,15 @@ class HelpRequest(Base):
     )
     contact_time: Mapped[ContactTime | None] = mapped_column(_enum(ContactTime))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # Where the request is worked: the staff group, its topic (None in a plain group, where
+    # the card's replies make the thread) and the card message with the case buttons.
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     topic_thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sla_due_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    child_status: Mapped[ChildStatus | None] = mapped_column(_enum(ChildStatus))
+    rating: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome))
     outcome_note: Mapped[str | None] = mapped_column(Text)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -308,6 +329,30 @@ class SentMessage(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WorkKind(enum.StrEnum):
+    ROUTE = "route"  # open the request's topic and card in its queue's group
+    SLA_REMIND = "sla_remind"  # unclaimed past its SLA: remind the topic and those on duty
+    SLA_ESCALATE = "sla_escalate"  # unclaimed past twice its SLA: alert the coordinators
+
+
+class DueWork(Base):
+    """Durable work, claimed atomically by the scheduler's ticks (design §4): a restart fires
+    every overdue item once, and two ticks never take the same one."""
+
+    __tablename__ = "due_work"
+    __table_args__ = (Index("ix_due_work_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[WorkKind] = mapped_column(_enum(WorkKind))
+    target_id: Mapped[int] = mapped_column(BigInteger)  # a request id, for these kinds
+    due_at: Mapped[datetime]
+    status: Mapped[WorkStatus] = mapped_column(_enum(WorkStatus), default=WorkStatus.PENDING)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FollowUp(Base):
@@ -378,9 +423,7 @@ class Invite(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[Role] = mapped_column(_enum(Role))
-    queue_id: Mapped[int | None] = mapped_column(
-        ForeignKey("service_queues.id", ondelete="CASCADE")
-    )
+    queue_key: Mapped[str | None] = mapped_column(String(64))  # for a specialist's invite
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime]
     used_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
