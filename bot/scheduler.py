@@ -8,6 +8,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services import chat_log
+from bot.work import WorkRunner
 from db.base import utcnow
 from db.repositories import InboxRepo
 from db.session import Database
@@ -32,7 +33,10 @@ async def purge_chat_log(db: Database) -> int:
         return await chat_log.purge(session)
 
 
-def create_scheduler(db: Database) -> AsyncIOScheduler:
+WORK_TICK_SECONDS = 2
+
+
+def create_scheduler(db: Database, work: WorkRunner | None = None) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
         purge_handled_updates,
@@ -54,4 +58,14 @@ def create_scheduler(db: Database) -> AsyncIOScheduler:
         coalesce=True,
         next_run_time=utcnow() + timedelta(minutes=2),
     )
+    if work is not None:
+        scheduler.add_job(
+            work.tick,
+            "interval",
+            seconds=WORK_TICK_SECONDS,
+            id="due_work",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=utcnow(),  # at start: whatever fell due while the bot was down
+        )
     return scheduler

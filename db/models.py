@@ -236,7 +236,9 @@ class Assessment(Base):
 
 class HelpRequest(Base):
     __tablename__ = "requests"
-    __table_args__ = (Index("ix_requests_queue_status_priority", "queue_key", "status", "priority"),)
+    __table_args__ = (
+        Index("ix_requests_queue_status_priority", "queue_key", "status", "priority"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)

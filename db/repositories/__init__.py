@@ -7,8 +7,11 @@ from db.repositories.family import FamilyMessagesRepo, RequestsRepo
 from db.repositories.forget import ForgetRepo
 from db.repositories.fsm import FsmRepo
 from db.repositories.inbox import InboxRepo
+from db.repositories.invites import InvitesRepo
 from db.repositories.people import PeopleRepo
+from db.repositories.queues import QueueLinksRepo, QueueStaffRepo
 from db.repositories.sent import SentMessagesRepo
+from db.repositories.work import WorkRepo
 
 __all__ = [
     "AssessmentsRepo",
@@ -18,7 +21,11 @@ __all__ = [
     "ForgetRepo",
     "FsmRepo",
     "InboxRepo",
+    "InvitesRepo",
     "PeopleRepo",
+    "QueueLinksRepo",
+    "QueueStaffRepo",
     "RequestsRepo",
     "SentMessagesRepo",
+    "WorkRepo",
 ]

@@ -22,3 +22,6 @@ class AssessmentsRepo:
         self.session.add(assessment)
         await self.session.flush()  # its id goes into the help buttons of the result
         return assessment
+
+    async def get(self, assessment_id: int) -> Assessment | None:
+        return await self.session.get(Assessment, assessment_id)

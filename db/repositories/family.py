@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import HelpRequest, MessageDirection, RequestMessage
+from db.models import HelpRequest, MessageDirection, RequestMessage, RequestStatus
 
 
 class FamilyMessagesRepo:
@@ -79,3 +81,102 @@ class RequestsRepo:
             .limit(limit)
         )
         return list(reversed(result.all()))
+
+    async def claim(self, request_id: int, person_id: int, now: datetime) -> bool:
+        """Take the request for `person_id` if nobody has: one conditional UPDATE, so of two
+        specialists pressing at once exactly one wins (on SQLite and PostgreSQL alike)."""
+        result = await self.session.execute(
+            update(HelpRequest)
+            .where(
+                HelpRequest.id == request_id,
+                HelpRequest.assignee_id.is_(None),
+                HelpRequest.status == RequestStatus.NEW,
+            )
+            .values(
+                assignee_id=person_id,
+                status=RequestStatus.IN_PROGRESS,
+                taken_at=now,
+                first_response_at=func.coalesce(HelpRequest.first_response_at, now),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def get(self, request_id: int) -> HelpRequest | None:
+        return await self.session.get(HelpRequest, request_id, populate_existing=True)
+
+    async def by_thread(self, chat_id: int, thread_id: int) -> HelpRequest | None:
+        return await self.session.scalar(
+            select(HelpRequest)
+            .where(HelpRequest.staff_chat_id == chat_id, HelpRequest.topic_thread_id == thread_id)
+            .order_by(HelpRequest.id.desc())
+            .limit(1)
+        )
+
+    async def by_staff_message(self, chat_id: int, message_id: int) -> HelpRequest | None:
+        """The request a message in a staff group belongs to: its card, or a message relayed
+        from or to the family (a plain group threads a case by replies)."""
+        card = await self.session.scalar(
+            select(HelpRequest).where(
+                HelpRequest.staff_chat_id == chat_id, HelpRequest.card_message_id == message_id
+            )
+        )
+        if card is not None:
+            return card
+        return await self.session.scalar(
+            select(HelpRequest)
+            .join(RequestMessage, RequestMessage.request_id == HelpRequest.id)
+            .where(
+                HelpRequest.staff_chat_id == chat_id,
+                RequestMessage.staff_message_id == message_id,
+            )
+            .limit(1)
+        )
+
+    async def recent_count(self, person_id: int, since: datetime, but: int | None = None) -> int:
+        stmt = select(func.count(HelpRequest.id)).where(
+            HelpRequest.person_id == person_id, HelpRequest.created_at >= since
+        )
+        if but is not None:
+            stmt = stmt.where(HelpRequest.id != but)
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def open_of_person(self, person_id: int) -> HelpRequest | None:
+        """The family's latest open request that a specialist can see."""
+        return await self.session.scalar(
+            select(HelpRequest)
+            .where(
+                HelpRequest.person_id == person_id,
+                HelpRequest.status.in_([RequestStatus.NEW, RequestStatus.IN_PROGRESS]),
+                HelpRequest.staff_chat_id.is_not(None),
+            )
+            .order_by(HelpRequest.id.desc())
+            .limit(1)
+        )
+
+    async def message_by(
+        self,
+        *,
+        staff_message_id: int | None = None,
+        family_message_id: int | None = None,
+        request_id: int,
+    ) -> RequestMessage | None:
+        stmt = select(RequestMessage).where(RequestMessage.request_id == request_id)
+        if staff_message_id is not None:
+            stmt = stmt.where(RequestMessage.staff_message_id == staff_message_id)
+        if family_message_id is not None:
+            stmt = stmt.where(RequestMessage.family_message_id == family_message_id)
+        return await self.session.scalar(stmt.limit(1))
+
+    async def family_files(self, request_id: int) -> list[RequestMessage]:
+        result = await self.session.scalars(
+            select(RequestMessage)
+            .where(
+                RequestMessage.request_id == request_id,
+                RequestMessage.direction == MessageDirection.FROM_FAMILY,
+                RequestMessage.file_id.is_not(None),
+                RequestMessage.staff_message_id.is_(None),
+            )
+            .order_by(RequestMessage.id)
+        )
+        return list(result.all())

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Person
+from db.models import Person, Role
 from db.repositories._sql import _insert
 
 
@@ -32,3 +34,12 @@ class PeopleRepo:
         person = await self.by_telegram_id(telegram_id)  # another update created them first
         assert person is not None
         return person, False
+
+    async def get(self, person_id: int) -> Person | None:
+        return await self.session.get(Person, person_id)
+
+    async def with_roles(self, roles: Iterable[Role]) -> list[Person]:
+        result = await self.session.scalars(
+            select(Person).where(Person.role.in_(list(roles)), Person.is_active.is_(True))
+        )
+        return list(result.all())

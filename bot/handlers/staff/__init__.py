@@ -1,0 +1,14 @@
+"""The service's side: staff groups (cases, linking a queue) and the staff's private
+commands. Every action checks the role on the server."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from bot.handlers.staff import cases, link, private
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.include_routers(private.create_router(), link.create_router(), cases.create_router())
+    return router

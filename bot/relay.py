@@ -1,0 +1,96 @@
+"""Messages between a family and the specialist of their case, through the bot: the family's
+words into the case's topic, the specialist's answer (signed with their first name and role,
+never their account) into the family's chat — in discreet mode behind a neutral line."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.types import ReplyParameters
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.dialogs import case as cd
+from bot.dialogs.onboarding import unprompted
+from bot.routing import send_media
+from bot.services import cases, people
+from db.models import HelpRequest, Person, RequestMessage
+
+logger = logging.getLogger(__name__)
+
+
+async def to_staff(
+    bot: Bot,
+    i18n: I18n,
+    staff_locale: str,
+    request: HelpRequest,
+    row: RequestMessage,
+) -> None:
+    """Show a family's message in the case's topic (or under its card); remembers where."""
+    if request.staff_chat_id is None:
+        return  # not placed yet: the routing work shows it with the card
+    with i18n.context(), i18n.use_locale(staff_locale):
+        if row.file_id:
+            caption = cd.family_media_caption(row.text)
+            row.staff_message_id = await send_media(
+                bot, request.staff_chat_id, row.content_type, row.file_id, caption,
+                thread_id=request.topic_thread_id, reply_to=request.card_message_id,
+            )  # fmt: skip
+            return
+        sent = await bot.send_message(
+            request.staff_chat_id,
+            cd.family_message_text(row.text or ""),
+            message_thread_id=request.topic_thread_id,
+            reply_parameters=_under_card(request),
+        )
+    row.staff_message_id = sent.message_id
+
+
+def _under_card(request: HelpRequest) -> ReplyParameters | None:
+    if request.topic_thread_id is not None or request.card_message_id is None:
+        return None  # a topic is thread enough
+    return ReplyParameters(message_id=request.card_message_id, allow_sending_without_reply=True)
+
+
+async def to_family(
+    bot: Bot,
+    i18n: I18n,
+    session: AsyncSession,
+    request: HelpRequest,
+    author: Person,
+    row: RequestMessage,
+) -> bool:
+    """Send a specialist's message to the family; False if the family blocked the bot."""
+    family = await cases.family_of(session, request)
+    if family is None or not family.is_active or family.telegram_id < 0:
+        return False
+    with i18n.context(), i18n.use_locale(family.locale or i18n.default_locale):
+        try:
+            if row.file_id:
+                caption = cd.signature(author)
+                if row.text:
+                    caption = cd.to_family_text(author, row.text)
+                row.family_message_id = await send_media(
+                    bot, family.telegram_id, row.content_type, row.file_id,
+                    unprompted(family, caption),
+                )  # fmt: skip
+            else:
+                text = unprompted(family, cd.to_family_text(author, row.text or ""))
+                sent = await bot.send_message(family.telegram_id, text)
+                row.family_message_id = sent.message_id
+        except TelegramForbiddenError:
+            people.mark_unreachable(family)
+            return False
+    return True
+
+
+async def send_to_family(bot: Bot, session: AsyncSession, family: Person, text: str) -> bool:
+    """A notice to the family about their case; False (and no more messages) if blocked."""
+    try:
+        await bot.send_message(family.telegram_id, text)
+    except TelegramForbiddenError:
+        people.mark_unreachable(family)
+        return False
+    return True

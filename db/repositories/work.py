@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import DueWork, WorkKind, WorkStatus
+from db.repositories._sql import _dialect
+
+
+class WorkRepo:
+    """The durable work queue (design §4): items are claimed with one conditional UPDATE, so
+    two ticks (or two bot instances) never take the same item."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, kind: WorkKind, target_id: int, due_at: datetime) -> None:
+        self.session.add(DueWork(kind=kind, target_id=target_id, due_at=due_at))
+
+    async def claim(
+        self, owner: str, now: datetime, limit: int, stale_after: timedelta
+    ) -> list[DueWork]:
+        """Take up to `limit` due items; an item left `working` longer than `stale_after`
+        (its worker died) is due again."""
+        due = or_(
+            and_(DueWork.status == WorkStatus.PENDING, DueWork.due_at <= now),
+            and_(DueWork.status == WorkStatus.WORKING, DueWork.claimed_at < now - stale_after),
+        )
+        ids = select(DueWork.id).where(due).order_by(DueWork.due_at).limit(limit)
+        if _dialect(self.session) == "postgresql":
+            ids = ids.with_for_update(skip_locked=True)
+        result = await self.session.scalars(
+            update(DueWork)
+            .where(DueWork.id.in_(ids.scalar_subquery()), due)
+            .values(
+                status=WorkStatus.WORKING,
+                owner=owner,
+                claimed_at=now,
+                attempts=DueWork.attempts + 1,
+            )
+            .returning(DueWork)
+            .execution_options(synchronize_session=False)
+        )
+        return list(result.all())
+
+    async def settle(self, item_id: int, status: WorkStatus) -> None:
+        await self.session.execute(
+            update(DueWork).where(DueWork.id == item_id).values(status=status, owner=None)
+        )
+
+    async def retry(self, item_id: int, due_at: datetime) -> None:
+        await self.session.execute(
+            update(DueWork)
+            .where(DueWork.id == item_id)
+            .values(status=WorkStatus.PENDING, due_at=due_at, owner=None)
+        )
+
+    async def cancel(self, target_id: int, kinds: tuple[WorkKind, ...]) -> int:
+        result = await self.session.execute(
+            update(DueWork)
+            .where(
+                DueWork.target_id == target_id,
+                DueWork.kind.in_(kinds),
+                DueWork.status == WorkStatus.PENDING,
+            )
+            .values(status=WorkStatus.CANCELLED)
+        )
+        return int(getattr(result, "rowcount", 0))
