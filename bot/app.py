@@ -36,13 +36,17 @@ from bot.middlewares.pacing import Pacer, PaceSends
 from bot.middlewares.person import PersonMiddleware
 from bot.middlewares.pin_types import PinResponseTypes
 from bot.middlewares.retry import RetryMiddleware
+from bot.routing import QueueWork
 from bot.runner import UpdateRunner, call_until_up
 from bot.scheduler import create_scheduler
 from bot.services.assessment import load_assessment
+from bot.services.queues import load_queues
 from bot.services.red_flags import load_red_flags
 from bot.services.regions import load_regions
 from bot.services.services_map import load_services_map
+from bot.services.templates import load_templates
 from bot.storage import DatabaseStorage
+from bot.work import WorkRunner
 from db.migrate import head_revision
 from db.session import Database, check_database, check_sqlite
 
@@ -81,15 +85,22 @@ def create_dispatcher(
     i18n = i18n or create_i18n(settings.default_locale)
     dp = Dispatcher(storage=DatabaseStorage(db), events_isolation=SimpleEventIsolation())
     red_flags = load_red_flags()
+    regions = load_regions()
+    queues = load_queues(regions=regions)
+    # Durable work (routing, SLA reminders); its handlers need the Bot, given at start-up.
+    work = WorkRunner(db, {})
     dp.workflow_data.update(
         settings=settings,
         db=db,
         i18n=i18n,
         bursts=BurstGate(),
         red_flags=red_flags,
-        regions=load_regions(),
-        services_map=load_services_map(),
+        regions=regions,
+        services_map=load_services_map(regions=regions),
         assessment=load_assessment(red_flag_names=red_flags.flags),
+        queues=queues,
+        templates=load_templates(queues=queues),
+        work=work,
     )
 
     dp.update.outer_middleware(DbSessionMiddleware(db))
@@ -101,9 +112,10 @@ def create_dispatcher(
     dp.callback_query.outer_middleware(CallbackGuard())
     dp.include_router(build_router())
 
-    jobs = create_scheduler(db) if scheduler else None
+    jobs = create_scheduler(db, work) if scheduler else None
 
     async def on_startup(bot: Bot) -> None:
+        work.handlers.update(QueueWork(bot, i18n, settings, queues, regions).handlers())
         await set_commands(bot, i18n, settings.default_locale)
         if jobs is not None:
             jobs.start()

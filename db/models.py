@@ -104,9 +104,16 @@ class Outcome(enum.StrEnum):
 
 
 class Priority(enum.StrEnum):
+    """A request's place in its queue (bot/services/triage.py decides it)."""
+
     URGENT = "urgent"
     HIGH = "high"
     NORMAL = "normal"
+
+    @property
+    def rank(self) -> int:
+        """0 normal, 1 high, 2 urgent: for comparing priorities."""
+        return {"normal": 0, "high": 1, "urgent": 2}[self.value]
 
 
 class ChildStatus(enum.StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import common, errors, fallback, groups, membership, parent
+from bot.handlers import common, errors, fallback, groups, membership, parent, staff
 
 
 def build_router() -> Router:
@@ -14,6 +14,7 @@ def build_router() -> Router:
         fallback.create_stale_router(),  # first: a button not on screen reaches nobody else
         common.create_consent_router(),  # then: a new notice is agreed to before all else
         membership.create_router(),
+        staff.create_router(),  # the service's side: staff groups and staff commands
         parent.create_router(),  # the family's flows, once onboarded
         common.create_router(),
         groups.create_router(),

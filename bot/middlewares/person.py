@@ -21,9 +21,11 @@ class PersonMiddleware(BaseMiddleware):
         chat: Chat | None = data.get("event_chat")
         person = None
         if user is not None and not user.is_bot:
-            private = chat is None or chat.type == ChatType.PRIVATE
+            # Families are enrolled in a private chat only; an admin also where they first
+            # appear (a staff group, to link it to a queue).
+            create = chat is None or chat.type == ChatType.PRIVATE or user.id in self.admin_ids
             person = await load_person(
-                data["session"], user.id, create=private, admin_ids=self.admin_ids
+                data["session"], user.id, create=create, admin_ids=self.admin_ids
             )
         data["person"] = person
         return await handler(event, data)

@@ -25,13 +25,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.services.content import CONTENT_DIR, HELP_KINDS, LANGUAGES, ContentError, read_toml
 from bot.services.regions import Regions, load_regions
+from db.models import Priority
 
 QUEUES_FILE = CONTENT_DIR / "queues.toml"
 ALL_REGIONS = "all"  # `regions = ["all"]`: the queue serves every region
@@ -49,24 +49,6 @@ _QUEUE_FIELDS = frozenset(
 )
 _MAX_DAYS = 3660  # how far ahead the hours are searched (ten years of holidays at most)
 
-
-class Priority(StrEnum):
-    URGENT = "urgent"
-    HIGH = "high"
-    NORMAL = "normal"
-
-    @property
-    def rank(self) -> int:
-        """0 normal, 1 high, 2 urgent: for comparing priorities."""
-        return _RANKS[self]
-
-    @property
-    def working_time(self) -> bool:
-        """True when its SLA counts only the queue's open time (normal priority)."""
-        return self is Priority.NORMAL
-
-
-_RANKS = {Priority.NORMAL: 0, Priority.HIGH: 1, Priority.URGENT: 2}
 
 # A day's opening ranges: (start, end) in minutes after local midnight, end up to 24 * 60.
 DayHours = tuple[tuple[int, int], ...]
@@ -111,7 +93,7 @@ class Queue:
         minutes since `created` (nights, closed days and holidays do not count)."""
         created = _aware(created).astimezone(UTC)
         left = self.sla(priority)
-        if not Priority(priority).working_time:
+        if Priority(priority) is not Priority.NORMAL:  # urgent and high: on the clock
             return created + left
         for start, end in self.open_periods(created):
             start = max(start, created)

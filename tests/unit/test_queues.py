@@ -439,4 +439,3 @@ def test_the_good_file_loads(tmp_path: Path) -> None:
 
 def test_priority_ranks() -> None:
     assert [p.rank for p in Priority] == [2, 1, 0]
-    assert [p.working_time for p in Priority] == [False, False, True]
