@@ -10,6 +10,7 @@ pause, up to MAX_ATTEMPTS; an item whose worker died is claimed again after STAL
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import socket
@@ -47,7 +48,8 @@ class WorkRunner:
 
     def nudge(self) -> None:
         """Work was just committed: do it now rather than at the next tick."""
-        task = asyncio.get_running_loop().create_task(self.tick())
+        # A context of its own: not the session of the update that nudged.
+        task = asyncio.get_running_loop().create_task(self.tick(), context=contextvars.Context())
         self._nudges.add(task)
         task.add_done_callback(self._nudges.discard)
 

@@ -17,7 +17,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_timedelta
 
 from bot.dialogs.callbacks import bound_to
 from bot.dialogs.onboarding import MenuCb, MenuItem, _button
@@ -34,6 +34,7 @@ from db.models import (
     ContactTime,
     HelpKind,
     HelpRequest,
+    Priority,
     RequestMessage,
     RequestStatus,
     Urgency,
@@ -406,12 +407,27 @@ def discarded_text() -> str:
     return _("The draft is deleted. Whenever you need help, you can start again.")
 
 
-def submitted_text(request: HelpRequest, expectation: Expectation, emergency: str) -> str:
-    when = {
-        Expectation.HOUR: _("within an hour"),
-        Expectation.TODAY: _("today"),
-        Expectation.WORKING_DAY: _("within one working day"),
-    }[expectation]
+def submitted_text(
+    request: HelpRequest,
+    expectation: Expectation,
+    emergency: str,
+    timezone: str,
+    locale: str,
+) -> str:
+    duration = format_timedelta(
+        expectation.within, threshold=1.1, add_direction=False, locale=locale
+    )
+    when = _("Usually the first answer comes within {duration}.").format(duration=duration)
+    if expectation.opens_at is not None:
+        back = format_datetime(
+            expectation.opens_at, "EEEE, d MMMM, HH:mm", tzinfo=ZoneInfo(timezone), locale=locale
+        )
+        when = _(
+            "The team is not at work right now: it is back on {time} (your local time), and "
+            "your request will be read first thing."
+        ).format(time=back)
+        if request.priority is Priority.URGENT:
+            when += " " + _("Urgent requests reach whoever is on duty even now.")
     how = {
         ContactMethod.CHAT: _("The specialist's answer will come here, in this chat."),
         ContactMethod.CALL: _("The specialist will call you at the time you chose."),
@@ -420,10 +436,10 @@ def submitted_text(request: HelpRequest, expectation: Expectation, emergency: st
     text = _(
         "<b>Your request № {number} is registered.</b>\n\n"
         "What happens next: a specialist of the «Дети в семье» service will read it and get "
-        "in touch with you {when}. {how}\n\n"
+        "in touch with you. {when} {how}\n\n"
         "You can add to the request or follow it in «My requests»."
     ).format(number=request.id, when=when, how=how)
-    if request.urgency is Urgency.EMERGENCY:
+    if request.urgency is Urgency.EMERGENCY or expectation.opens_at is not None:
         text += "\n\n" + _(
             "If you or your child are in danger right now, do not wait: call {emergency}."
         ).format(emergency=escape(emergency))

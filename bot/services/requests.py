@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from statistics import median
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.people import audit_own
+from bot.services.queues import Queues
+from bot.services.triage import REPEAT_WINDOW, triage
 from db.base import utcnow
 from db.models import (
     ContactMethod,
@@ -26,8 +30,15 @@ from db.models import (
     RequestMessage,
     RequestStatus,
     Urgency,
+    WorkKind,
 )
-from db.repositories import DraftsRepo, FamilyMessagesRepo, RequestsRepo
+from db.repositories import (
+    AssessmentsRepo,
+    DraftsRepo,
+    FamilyMessagesRepo,
+    RequestsRepo,
+    WorkRepo,
+)
 
 MAX_STORY = 2000  # characters of "what happened"
 MAX_FILES = 5  # photos and documents
@@ -40,14 +51,6 @@ class CancelReason(enum.StrEnum):
     NOT_NEEDED = "not_needed"
     MISTAKE = "mistake"
     OTHER = "other"
-
-
-class Expectation(enum.StrEnum):
-    """When a family may expect the first answer (the queues issue makes it measured)."""
-
-    HOUR = "hour"
-    TODAY = "today"
-    WORKING_DAY = "working_day"
 
 
 class StoryTooLong(Exception):
@@ -192,10 +195,14 @@ async def note_cry_for_help(
     await save_draft(session, person, draft)
 
 
-async def submit(session: AsyncSession, person: Person, draft: RequestDraft) -> HelpRequest:
+async def submit(
+    session: AsyncSession, person: Person, draft: RequestDraft, queues: Queues
+) -> HelpRequest:
     """The one way a request is created: from a complete draft, which is then dropped.
 
     What the family wrote outside any request (kept while they were in the menu) joins it.
+    The request is triaged (its priority and why) and given to its queue; placing it in the
+    queue's staff group and watching its SLA are durable work done after the commit.
     """
     assert draft.complete and draft.category is not None and draft.contact is not None
     request = await RequestsRepo(session).add(
@@ -222,16 +229,68 @@ async def submit(session: AsyncSession, person: Person, draft: RequestDraft) -> 
         )
     await messages.attach_loose(person.id, request.id)
     await drop_draft(session, person)
+    await _triage_and_route(session, person, request, draft, queues)
     audit_own(session, person, "request.create", {"request": request.id})
     return request
 
 
-def expected_answer(request: HelpRequest) -> Expectation:
-    if request.urgency is Urgency.EMERGENCY:
-        return Expectation.HOUR
-    if request.urgency is Urgency.HIGH:
-        return Expectation.TODAY
-    return Expectation.WORKING_DAY
+async def _triage_and_route(
+    session: AsyncSession,
+    person: Person,
+    request: HelpRequest,
+    draft: RequestDraft,
+    queues: Queues,
+) -> None:
+    now = utcnow()
+    assessment = (
+        await AssessmentsRepo(session).get(draft.assessment_id) if draft.assessment_id else None
+    )
+    if assessment is not None and assessment.person_id != person.id:
+        assessment, request.assessment_id = None, None  # never someone else's
+    recent = await RequestsRepo(session).recent_count(
+        person.id, now - REPEAT_WINDOW, but=request.id
+    )
+    decided = triage(
+        red_flags=draft.red_flags,
+        assessment_flags=assessment.red_flags if assessment else [],
+        urgency=draft.urgency or Urgency.NORMAL,
+        category=request.help_kind,
+        recent_requests=recent,
+        assessment_level=assessment.level if assessment else None,
+    )
+    queue = queues.route(request.help_kind.value, person.region)
+    request.priority = decided.priority
+    request.triage = [{"code": r.code.value, "detail": r.detail} for r in decided.reasons]
+    request.queue_key = queue.key
+    request.sla_due_at = queue.due(now, decided.priority)
+    work = WorkRepo(session)
+    work.add(WorkKind.ROUTE, request.id, now)
+    work.add(WorkKind.SLA_REMIND, request.id, request.sla_due_at)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a family is told of when to expect the first answer."""
+
+    within: timedelta  # the queue's median first response this week, or its SLA
+    opens_at: datetime | None  # the queue is closed now: when its team is back
+
+
+MIN_SAMPLES = 5  # fewer first responses this week: the SLA is the honest figure
+
+
+async def expectation(session: AsyncSession, request: HelpRequest, queues: Queues) -> Expectation:
+    queue = queues.get(request.queue_key or "") or queues.route(request.help_kind.value, None)
+    now = utcnow()
+    times = await RequestsRepo(session).first_response_times(queue.key, now - timedelta(days=7))
+    if len(times) >= MIN_SAMPLES:
+        within = timedelta(seconds=median(t.total_seconds() for t in times))
+    else:
+        within = (request.sla_due_at or now + queue.sla(request.priority)) - now
+    return Expectation(
+        within=max(within, timedelta(minutes=1)),
+        opens_at=None if queue.is_open(now) else queue.next_opening(now),
+    )
 
 
 async def of_person(session: AsyncSession, person: Person, limit: int = 10) -> list[HelpRequest]:

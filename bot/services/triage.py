@@ -26,8 +26,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from bot.services.assessment import Level
-from bot.services.queues import Priority
-from db.models import HelpKind, Urgency
+from db.models import HelpKind, Priority, Urgency
 
 REPEAT_WINDOW = timedelta(days=30)  # the caller counts the family's requests in this window
 HIGH_CATEGORIES = (HelpKind.CRISIS_HOUSING, HelpKind.PREGNANCY)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -180,3 +180,13 @@ class RequestsRepo:
             .order_by(RequestMessage.id)
         )
         return list(result.all())
+
+    async def first_response_times(self, queue_key: str, since: datetime) -> list[timedelta]:
+        rows = await self.session.execute(
+            select(HelpRequest.created_at, HelpRequest.first_response_at).where(
+                HelpRequest.queue_key == queue_key,
+                HelpRequest.first_response_at.is_not(None),
+                HelpRequest.first_response_at >= since,
+            )
+        )
+        return [answered - created for created, answered in rows.all() if answered is not None]

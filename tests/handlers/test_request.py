@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from db.models import (
@@ -16,6 +18,9 @@ from db.models import (
 )
 from tests.handlers.conftest import App
 from tests.helpers import onboard
+
+# The queue's median first response, or its SLA; out of its hours, when the team is back.
+WHEN = re.compile(r"Usually the first answer comes within \d+ \w+|it is back on \w+, \d+ \w+, \d\d:\d\d")
 
 
 async def _requests(app: App) -> list[HelpRequest]:
@@ -54,7 +59,7 @@ async def test_a_parent_asks_for_a_call_back_and_follows_the_request(app: App) -
     assert "Attached: 1 file" in review.text and "evening, 17–21" in review.text
     await user.click("✅ Send the request")
     done = await user.wait_message("is registered")
-    assert done.text is not None and "within one working day" in done.text
+    assert done.text is not None and WHEN.search(done.text)
 
     [request] = await _requests(app)
     assert request.help_kind is HelpKind.RENTAL and request.urgency is Urgency.NORMAL
@@ -163,7 +168,7 @@ async def test_words_of_danger_in_the_menu_become_an_urgent_request_in_two_taps(
     assert "he beats me" in (review.text or "")
     await user.click("✅ Send the request")
     done = await user.wait_message("is registered")
-    assert "within an hour" in (done.text or "") and "call 112" in (done.text or "")
+    assert WHEN.search(done.text or "") and "call 112" in (done.text or "")
     [request] = await _requests(app)
     assert request.urgency is Urgency.EMERGENCY and request.red_flags == ["violence"]
     assert request.help_kind is HelpKind.CRISIS_HOUSING

@@ -20,9 +20,11 @@ from bot.dialogs.ui import show
 from bot.handlers.common import home
 from bot.handlers.fallback import message_content
 from bot.services import family_messages, people, requests
+from bot.services.queues import Queues
 from bot.services.red_flags import RedFlags
 from bot.services.regions import Regions
 from bot.services.requests import RequestDraft
+from bot.work import WorkRunner
 from db.models import ContactMethod, Person, Urgency
 
 Event = Message | CallbackQuery
@@ -207,6 +209,8 @@ async def on_step_button(
     session: AsyncSession,
     regions: Regions,
     settings: Settings,
+    queues: Queues,
+    work: WorkRunner,
 ) -> None:
     draft = await _draft(session, person)
     here = current_step(draft)
@@ -228,7 +232,7 @@ async def on_step_button(
             await state.clear()
             await show(query, rq.discarded_text(), ob.back_to_menu_keyboard())
         case action.SEND:
-            await _send(query, draft, person, state, session, settings)
+            await _send(query, draft, person, state, session, settings, queues, work)
         case _:
             edits = {
                 action.EDIT_CATEGORY: Flow.category,
@@ -246,16 +250,25 @@ async def _send(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
+    queues: Queues,
+    work: WorkRunner,
 ) -> None:
     if not draft.complete:
         missing = next(s for s in ORDER if s is not Flow.review and _missing(s, draft))
         await go(query, missing, draft, person, state, session, lead=rq.incomplete_text())
         return
-    request = await requests.submit(session, person, draft)
+    request = await requests.submit(session, person, draft, queues)
     await state.clear()
-    expectation = requests.expected_answer(request)
-    text = rq.submitted_text(request, expectation, settings.emergency_phone)
+    expectation = await requests.expectation(session, request, queues)
+    text = rq.submitted_text(
+        request,
+        expectation,
+        settings.emergency_phone,
+        person.timezone or settings.timezone,
+        person.locale or settings.default_locale,
+    )
     await show(query, text, rq.submitted_keyboard())
+    work.nudge()  # committed before the reply: the request's topic opens now
 
 
 def _missing(step: State, draft: RequestDraft) -> bool:
