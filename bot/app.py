@@ -39,9 +39,11 @@ from bot.middlewares.retry import RetryMiddleware
 from bot.runner import UpdateRunner, call_until_up
 from bot.scheduler import create_scheduler
 from bot.services.assessment import load_assessment
+from bot.services.queues import load_queues
 from bot.services.red_flags import load_red_flags
 from bot.services.regions import load_regions
 from bot.services.services_map import load_services_map
+from bot.services.templates import load_templates
 from bot.storage import DatabaseStorage
 from db.migrate import head_revision
 from db.session import Database, check_database, check_sqlite
@@ -81,6 +83,7 @@ def create_dispatcher(
     i18n = i18n or create_i18n(settings.default_locale)
     dp = Dispatcher(storage=DatabaseStorage(db), events_isolation=SimpleEventIsolation())
     red_flags = load_red_flags()
+    queues = load_queues()
     dp.workflow_data.update(
         settings=settings,
         db=db,
@@ -90,6 +93,8 @@ def create_dispatcher(
         regions=load_regions(),
         services_map=load_services_map(),
         assessment=load_assessment(red_flag_names=red_flags.flags),
+        queues=queues,
+        templates=load_templates(queues=queues),
     )
 
     dp.update.outer_middleware(DbSessionMiddleware(db))
