@@ -27,15 +27,18 @@ def check_content_or_exit() -> None:
     """The data files a coordinator edits are checked before anything starts."""
     from bot.services.assessment import load_assessment
     from bot.services.content import ContentError
+    from bot.services.queues import load_queues
     from bot.services.red_flags import load_red_flags
     from bot.services.regions import load_regions
     from bot.services.services_map import load_services_map
+    from bot.services.templates import load_templates
 
     try:
         red_flags = load_red_flags()
         load_regions()
         load_services_map()
         load_assessment(red_flag_names=red_flags.flags)
+        load_templates(queues=load_queues())
     except ContentError as exc:
         _stop(str(exc), 2)
 
