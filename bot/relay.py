@@ -8,7 +8,7 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
-from aiogram.types import ReplyParameters
+from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,12 +43,12 @@ async def to_staff(
             request.staff_chat_id,
             cd.family_message_text(row.text or ""),
             message_thread_id=request.topic_thread_id,
-            reply_parameters=_under_card(request),
+            reply_parameters=under_card(request),
         )
     row.staff_message_id = sent.message_id
 
 
-def _under_card(request: HelpRequest) -> ReplyParameters | None:
+def under_card(request: HelpRequest) -> ReplyParameters | None:
     if request.topic_thread_id is not None or request.card_message_id is None:
         return None  # a topic is thread enough
     return ReplyParameters(message_id=request.card_message_id, allow_sending_without_reply=True)
@@ -86,10 +86,16 @@ async def to_family(
     return True
 
 
-async def send_to_family(bot: Bot, session: AsyncSession, family: Person, text: str) -> bool:
+async def send_to_family(
+    bot: Bot,
+    session: AsyncSession,
+    family: Person,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> bool:
     """A notice to the family about their case; False (and no more messages) if blocked."""
     try:
-        await bot.send_message(family.telegram_id, text)
+        await bot.send_message(family.telegram_id, text, reply_markup=markup)
     except TelegramForbiddenError:
         people.mark_unreachable(family)
         return False

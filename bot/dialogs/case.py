@@ -12,7 +12,17 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.dialogs.request import contact_name, help_kind_name, time_name
-from db.models import ContactMethod, HelpRequest, Person, Priority, RequestStatus, Role
+from bot.services.cases import TransferReason
+from db.models import (
+    ChildStatus,
+    ContactMethod,
+    HelpRequest,
+    Outcome,
+    Person,
+    Priority,
+    RequestStatus,
+    Role,
+)
 
 TOPIC_NAME_MAX = 128  # Telegram's limit for a forum topic's name
 
@@ -125,6 +135,14 @@ def card_keyboard(request: HelpRequest) -> InlineKeyboardMarkup:
             ]
         )
         rows.append([button(_("✅ Close"), CaseAction.CLOSE)])
+    if request.status is RequestStatus.CLOSED:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("↩️ Reopen"), callback_data=ReopenCb(request=request.id).pack()
+                )
+            ]
+        )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -206,3 +224,240 @@ def sla_escalation_text(number: int, queue: str, link: str) -> str:
         "🚨 Request #{number} in «{queue}» has waited twice its time to first response and "
         "nobody has taken it. {link}"
     ).format(number=number, queue=escape(queue), link=link)
+
+
+class CloseCb(CallbackData, prefix="cclose"):
+    request: int
+    outcome: Outcome
+
+
+class ChildCb(CallbackData, prefix="cchild"):
+    request: int
+    outcome: Outcome
+    child: ChildStatus
+
+
+class TransferCb(CallbackData, prefix="cxfer"):
+    request: int
+    queue: str
+
+
+class TransferWhyCb(CallbackData, prefix="cxwhy"):
+    request: int
+    queue: str
+    reason: TransferReason
+
+
+class PriorityCb(CallbackData, prefix="cprio"):
+    request: int
+    priority: Priority
+
+
+class ReopenCb(CallbackData, prefix="creopen"):
+    request: int
+
+
+class TemplateCb(CallbackData, prefix="ctpl"):
+    request: int
+    key: str
+
+
+class RateCb(CallbackData, prefix="rate"):
+    request: int
+    score: int
+
+
+def outcome_name(outcome: Outcome) -> str:
+    names = {
+        Outcome.HELPED: _("helped"),
+        Outcome.REFERRED: _("referred elsewhere"),
+        Outcome.DECLINED: _("the family declined"),
+        Outcome.NO_CONTACT: _("could not reach the family"),
+        Outcome.DUPLICATE: _("duplicate"),
+    }
+    return names[outcome]
+
+
+def child_name(child: ChildStatus) -> str:
+    names = {
+        ChildStatus.AT_HOME: _("yes, the child lives with the family"),
+        ChildStatus.TEMPORARILY_PLACED: _("temporarily placed"),
+        ChildStatus.NOT_AT_HOME: _("no"),
+        ChildStatus.UNKNOWN: _("unknown"),
+    }
+    return names[child]
+
+
+def transfer_reason_name(reason: TransferReason) -> str:
+    names = {
+        TransferReason.KIND: _("another kind of help is needed"),
+        TransferReason.REGION: _("the family lives in another region"),
+        TransferReason.SPECIALISTS: _("other specialists can help better"),
+        TransferReason.OTHER: _("another reason"),
+    }
+    return names[reason]
+
+
+def _rows(buttons: list[tuple[str, CallbackData]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=text, callback_data=data.pack())] for text, data in buttons
+        ]
+    )
+
+
+def close_text(number: int) -> str:
+    return _("Closing request #{number}. What was the outcome?").format(number=number)
+
+
+def close_keyboard(number: int) -> InlineKeyboardMarkup:
+    return _rows([(outcome_name(o), CloseCb(request=number, outcome=o)) for o in Outcome])
+
+
+def child_text(number: int) -> str:
+    return _("Request #{number}: does the child live with the family now?").format(number=number)
+
+
+def child_keyboard(number: int, outcome: Outcome) -> InlineKeyboardMarkup:
+    return _rows(
+        [(child_name(c), ChildCb(request=number, outcome=outcome, child=c)) for c in ChildStatus]
+    )
+
+
+def closed_card_note(number: int, outcome: Outcome, child: ChildStatus, name: str) -> str:
+    return _("Request #{number} is closed by {name}: {outcome}; the child: {child}.").format(
+        number=number, name=escape(name), outcome=outcome_name(outcome), child=child_name(child)
+    )
+
+
+def reopen_keyboard(number: int) -> InlineKeyboardMarkup:
+    return _rows([(_("↩️ Reopen"), ReopenCb(request=number))])
+
+
+def reopened_note(number: int, name: str) -> str:
+    return _("Request #{number} is reopened by {name}.").format(number=number, name=escape(name))
+
+
+def transfer_text(number: int) -> str:
+    return _("Transfer request #{number} to which queue?").format(number=number)
+
+
+def transfer_keyboard(number: int, queues: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return _rows([(name, TransferCb(request=number, queue=key)) for key, name in queues])
+
+
+def transfer_why_text(number: int, queue: str) -> str:
+    return _("Why does request #{number} go to «{queue}»?").format(
+        number=number, queue=escape(queue)
+    )
+
+
+def transfer_why_keyboard(number: int, queue: str) -> InlineKeyboardMarkup:
+    return _rows(
+        [
+            (transfer_reason_name(r), TransferWhyCb(request=number, queue=queue, reason=r))
+            for r in TransferReason
+        ]
+    )
+
+
+def transferred_note(number: int, queue: str, reason: TransferReason, name: str) -> str:
+    return _("Request #{number} is transferred to «{queue}» by {name}: {reason}.").format(
+        number=number, queue=escape(queue), name=escape(name), reason=transfer_reason_name(reason)
+    )
+
+
+def priority_text(number: int) -> str:
+    return _("The priority of request #{number}:").format(number=number)
+
+
+def priority_keyboard(number: int) -> InlineKeyboardMarkup:
+    return _rows([(priority_name(p), PriorityCb(request=number, priority=p)) for p in Priority])
+
+
+def priority_note(number: int, priority: Priority, name: str) -> str:
+    return _("{name} set the priority of request #{number} to {priority}.").format(
+        name=escape(name), number=number, priority=priority_name(priority)
+    )
+
+
+def templates_text(number: int) -> str:
+    return _("Quick replies for request #{number} (sent in the family's language):").format(
+        number=number
+    )
+
+
+def templates_keyboard(number: int, titles: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return _rows([(title, TemplateCb(request=number, key=key)) for key, title in titles])
+
+
+def no_case_here_text() -> str:
+    return _("Send /t inside a request's topic, or in reply to its card.")
+
+
+def case_closed_text() -> str:
+    return _("This request is closed. Reopen it from its card first.")
+
+
+# -- what the family is told -----------------------------------------------------------
+
+
+def family_closed_text(number: int, outcome: Outcome) -> str:
+    texts = {
+        Outcome.HELPED: _("The specialist has closed your request № {number}: the help is given."),
+        Outcome.REFERRED: _(
+            "The specialist has closed your request № {number}: you were referred to another "
+            "service that can help."
+        ),
+        Outcome.DECLINED: _("Your request № {number} is closed, as you wished."),
+        Outcome.NO_CONTACT: _(
+            "We could not reach you about request № {number}, so it is closed. If you still "
+            "need help, just send a new request — we are here."
+        ),
+        Outcome.DUPLICATE: _(
+            "Request № {number} is closed: it repeated another of your requests, which "
+            "stays in work."
+        ),
+    }
+    return texts[outcome].format(number=number)
+
+
+def rate_text() -> str:
+    return _("Did this help? Rate it from 1 to 5 — it helps us do better.")
+
+
+def rate_keyboard(number: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=str(n), callback_data=RateCb(request=number, score=n).pack()
+                )
+                for n in range(1, 6)
+            ]
+        ]
+    )
+
+
+def rated_text() -> str:
+    return _(
+        "Thank you! If you want to add a word, just write it here. And if you need help "
+        "again, we are here."
+    )
+
+
+def family_reopened_text(number: int) -> str:
+    return _("Your request № {number} is open again: a specialist is working on it.").format(
+        number=number
+    )
+
+
+def family_transferred_text(number: int, queue: str) -> str:
+    return _(
+        "Your request № {number} has been passed to «{queue}», who can help better. "
+        "You do not need to do anything: they will get in touch."
+    ).format(number=number, queue=escape(queue))
+
+
+def template_sent_text(text: str) -> str:
+    return _("📤 Sent to the family:\n{text}").format(text=escape(text))

@@ -462,6 +462,10 @@ def flagged_story_text() -> str:
     )
 
 
+def relayed_text(number: int) -> str:
+    return _("Passed to the specialist of your request № {number}.").format(number=number)
+
+
 def urgent_offer_text() -> str:
     return _(
         "If you wish, we will pass your words to a specialist as an urgent request right "

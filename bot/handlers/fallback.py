@@ -6,13 +6,15 @@ the callback guard marks them, `create_stale_router` takes them before any other
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import relay
 from bot.config import Settings
 from bot.dialogs import onboarding as ob
 from bot.dialogs import request as rq
@@ -51,6 +53,8 @@ async def on_unexpected_message(
     bursts: BurstGate,
     red_flags: RedFlags,
     regions: Regions,
+    bot: Bot,
+    i18n: I18n,
     chat_backlog: int = 0,
 ) -> None:
     kind, text, file_id = message_content(message)
@@ -58,10 +62,20 @@ async def on_unexpected_message(
     # A cry for help is never answered with a form, at whatever step, before consent too
     # (the text is only read, not kept): the emergency numbers first, then the way on.
     flags = red_flags.find(text) if text else []
-    # In the menu, the words begin an urgent request, one tap from being sent.
-    urgent = bool(flags) and current is None and onboarded(person, regions)
-    if text is not None and text.startswith("/"):
+    # In the menu, the words begin an urgent request, one tap from being sent — unless the
+    # family has a case in work: then they go to its specialist.
+    command = text is not None and text.startswith("/")
+    in_menu = current is None and not command and onboarded(person, regions)
+    case = await requests.open_case(session, person) if in_menu else None
+    urgent = bool(flags) and in_menu and case is None
+    if command:
         kind = "command"  # an unknown command is its own act, not part of a text burst
+    elif case is not None:
+        row = await requests.add_message(
+            session, person, case, content_type=kind, text=text, file_id=file_id,
+            message_id=message.message_id,
+        )  # fmt: skip
+        await relay.to_staff(bot, i18n, settings.default_locale, case, row)
     elif urgent:
         await requests.note_cry_for_help(session, person, text or "", flags)
     else:
@@ -74,6 +88,11 @@ async def on_unexpected_message(
     else:
         answer = bursts.should_answer(message.chat.id, kind, current, chat_backlog)
     if not answer:  # the rest of a burst: kept (with consent), not answered again
+        return
+    if case is not None:
+        reply = rq.relayed_text(case.id)
+        reply = ob.cry_for_help_text(settings, reply) if flags else reply
+        await message.answer(reply, reply_markup=rq.submitted_keyboard())
         return
     if urgent:
         kind_of_help = HelpKind(red_flags.help.get(flags[0], HelpKind.OTHER.value))

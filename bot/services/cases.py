@@ -4,6 +4,7 @@ Free of aiogram: the staff handlers and the routing work (bot/routing.py) call t
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,10 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import (
+    ChildStatus,
     HelpRequest,
     MessageDirection,
+    Outcome,
     Person,
+    Priority,
     RequestMessage,
+    RequestStatus,
     Role,
     WorkKind,
 )
@@ -188,3 +193,96 @@ async def attachments(session: AsyncSession, request: HelpRequest) -> list[Reque
 
 def escalate_later(session: AsyncSession, request: HelpRequest, sla: timedelta) -> None:
     WorkRepo(session).add(WorkKind.SLA_ESCALATE, request.id, utcnow() + sla)
+
+
+class TransferReason(enum.StrEnum):
+    KIND = "kind"  # another kind of help is needed
+    REGION = "region"  # the family lives elsewhere
+    SPECIALISTS = "specialists"  # other specialists can help better
+    OTHER = "other"
+
+
+OPEN = (RequestStatus.NEW, RequestStatus.IN_PROGRESS)
+
+
+def _must_be_open(request: HelpRequest) -> None:
+    if request.status not in OPEN:
+        raise CaseClosed(request.id)
+
+
+class CaseClosed(Exception):
+    pass
+
+
+async def close(
+    session: AsyncSession,
+    request: HelpRequest,
+    actor: Person,
+    outcome: Outcome,
+    child: ChildStatus,
+    summary: str | None = None,
+) -> None:
+    _must_be_open(request)
+    request.status = RequestStatus.CLOSED
+    request.outcome = outcome
+    request.child_status = child
+    request.outcome_note = summary
+    request.closed_at = utcnow()
+    request.assignee_id = request.assignee_id or actor.id
+    await WorkRepo(session).cancel(request.id, (WorkKind.SLA_REMIND, WorkKind.SLA_ESCALATE))
+    audit(session, actor, "case.close", request, outcome=outcome.value, child=child.value)
+
+
+async def reopen(session: AsyncSession, request: HelpRequest, actor: Person) -> None:
+    if request.status is not RequestStatus.CLOSED:
+        raise CaseClosed(request.id)
+    request.status = RequestStatus.IN_PROGRESS if request.assignee_id else RequestStatus.NEW
+    request.reopened_count += 1
+    request.closed_at = None
+    audit(session, actor, "case.reopen", request)
+
+
+async def transfer(
+    session: AsyncSession,
+    request: HelpRequest,
+    actor: Person,
+    queue_key: str,
+    reason: TransferReason,
+) -> None:
+    """To another queue: a new topic there, from the start (nobody holds it)."""
+    _must_be_open(request)
+    old = request.queue_key
+    request.queue_key = queue_key
+    request.status = RequestStatus.NEW
+    request.assignee_id = None
+    request.staff_chat_id = request.topic_thread_id = request.card_message_id = None
+    work = WorkRepo(session)
+    await work.cancel(request.id, (WorkKind.SLA_REMIND, WorkKind.SLA_ESCALATE))
+    work.add(WorkKind.ROUTE, request.id, utcnow())
+    audit(session, actor, "case.transfer", request, source=old or "", to=queue_key,
+          reason=reason.value)  # fmt: skip
+
+
+async def set_priority(
+    session: AsyncSession, request: HelpRequest, actor: Person, priority: Priority
+) -> None:
+    _must_be_open(request)
+    request.triage = [
+        *(request.triage or []),
+        {"code": "specialist", "detail": actor.display_name or ""},
+    ]
+    audit(session, actor, "case.priority", request, before=request.priority.value,
+          after=priority.value)  # fmt: skip
+    request.priority = priority
+
+
+async def rate(session: AsyncSession, family: Person, request_id: int, score: int) -> HelpRequest:
+    request = await RequestsRepo(session).own(family.id, request_id)
+    if request is None or request.status is not RequestStatus.CLOSED or not 1 <= score <= 5:
+        raise CaseNotFound(request_id)
+    request.rating = score
+    return request
+
+
+async def holder_of(session: AsyncSession, request: HelpRequest) -> Person | None:
+    return await PeopleRepo(session).get(request.assignee_id) if request.assignee_id else None

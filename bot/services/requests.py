@@ -304,6 +304,14 @@ async def own(session: AsyncSession, person: Person, request_id: int) -> HelpReq
     return request
 
 
+async def open_case(session: AsyncSession, person: Person) -> HelpRequest | None:
+    """The family's latest open request already with its team: what they write in the
+    menu goes there."""
+    if not person.has_consent:
+        return None
+    return await RequestsRepo(session).open_of_person(person.id)
+
+
 async def history(session: AsyncSession, request: HelpRequest, limit: int) -> list[RequestMessage]:
     return await RequestsRepo(session).history(request.id, limit)
 
@@ -317,11 +325,11 @@ async def add_message(
     text: str | None,
     file_id: str | None,
     message_id: int,
-) -> None:
-    """Something the family adds to an open request (the queues issue relays it)."""
+) -> RequestMessage:
+    """Something the family adds to an open request (the caller relays it to the team)."""
     if request.status not in OPEN:
         raise RequestClosed(request.id)
-    FamilyMessagesRepo(session).add(
+    return FamilyMessagesRepo(session).add(
         person.id,
         content_type=content_type,
         text=text,

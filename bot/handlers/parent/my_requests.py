@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import relay
 from bot.config import Settings
+from bot.dialogs import case as cd
 from bot.dialogs import onboarding as ob
 from bot.dialogs import request as rq
 from bot.dialogs.bursts import BurstGate
 from bot.dialogs.ui import show
 from bot.handlers.fallback import message_content
-from bot.services import requests
+from bot.services import cases, requests
 from bot.services.red_flags import RedFlags
 from db.models import HelpRequest, Person
 
@@ -126,6 +130,8 @@ async def on_add_message(
     settings: Settings,
     bursts: BurstGate,
     red_flags: RedFlags,
+    bot: Bot,
+    i18n: I18n,
     chat_backlog: int = 0,
 ) -> None:
     number = int((await state.get_data()).get("request") or 0)
@@ -135,7 +141,7 @@ async def on_add_message(
         return
     kind, text, file_id = message_content(message)
     try:
-        await requests.add_message(
+        row = await requests.add_message(
             session, person, request,
             content_type=kind, text=text, file_id=file_id, message_id=message.message_id,
         )  # fmt: skip
@@ -143,6 +149,7 @@ async def on_add_message(
         await state.clear()
         await show_request(message, request, person, session, settings, rq.request_closed_text())
         return
+    await relay.to_staff(bot, i18n, settings.default_locale, request, row)
     flags = red_flags.find(text) if text else []
     gate = "red_flag" if flags else kind
     if not bursts.should_answer(message.chat.id, gate, f"my:{number}", chat_backlog):
@@ -151,6 +158,21 @@ async def on_add_message(
     if flags:
         reply = ob.cry_for_help_text(settings, reply)
     await message.answer(reply, reply_markup=rq.my_add_keyboard(request.id))
+
+
+async def on_rate(
+    query: CallbackQuery,
+    callback_data: cd.RateCb,
+    person: Person,
+    session: AsyncSession,
+    callback_answer: CallbackAnswer,
+) -> None:
+    try:
+        await cases.rate(session, person, callback_data.request, callback_data.score)
+    except cases.CaseNotFound:
+        callback_answer.text = ob.stale_button_text()
+        return
+    await show(query, cd.rated_text(), ob.back_to_menu_keyboard())
 
 
 def create_router() -> Router:
@@ -162,4 +184,5 @@ def create_router() -> Router:
     cb(on_cancel, rq.MyCancelCb.filter())
     cb(on_add_done, rq.MyAddDoneCb.filter())
     msg(on_add_message, rq.MyRequests.adding, ~F.text.startswith("/"))
+    cb(on_rate, cd.RateCb.filter())
     return router
