@@ -3,13 +3,16 @@ the roster. Staff read them in their own language; nothing here reaches a family
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from html import escape
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from babel.dates import format_timedelta
 
+from bot.services.overview import QueueRow
 from db.models import Person, QueueStaff
 
 
@@ -173,3 +176,35 @@ def roster_keyboard(people: list[Person]) -> InlineKeyboardMarkup:
 
 def revoked_text(name: str) -> str:
     return _("{name} no longer has a staff role.").format(name=escape(name))
+
+
+def _duration(value: timedelta | None, locale: str) -> str:
+    if value is None:
+        return "—"
+    return format_timedelta(value, threshold=1.1, add_direction=False, locale=locale)
+
+
+def overview_text(rows: list[QueueRow], names: dict[str, str], locale: str) -> str:
+    lines = [_("<b>Queues</b>")]
+    for row in rows:
+        rating = f"{row.rating:.1f}" if row.rating is not None else "—"
+        lines += [
+            "",
+            f"<b>{escape(names.get(row.key, row.key))}</b>",
+            _(
+                "open {open}, not taken {unclaimed}, the oldest waits {oldest}; "
+                "first answer this week (median) {median}; past the SLA today {breaches}; "
+                "rating {rating}"
+            ).format(
+                open=row.open,
+                unclaimed=row.unclaimed,
+                oldest=_duration(row.oldest_waiting, locale),
+                median=_duration(row.median_first_response, locale),
+                breaches=row.breaches_today,
+                rating=rating,
+            ),
+            _("on duty: {names}").format(
+                names=escape(", ".join(row.on_duty)) if row.on_duty else _("nobody")
+            ),
+        ]
+    return "\n".join(lines)

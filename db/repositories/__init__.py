@@ -11,6 +11,7 @@ from db.repositories.invites import InvitesRepo
 from db.repositories.people import PeopleRepo
 from db.repositories.queues import QueueLinksRepo, QueueStaffRepo
 from db.repositories.sent import SentMessagesRepo
+from db.repositories.stats import StatsRepo
 from db.repositories.work import WorkRepo
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "QueueStaffRepo",
     "RequestsRepo",
     "SentMessagesRepo",
+    "StatsRepo",
     "WorkRepo",
 ]

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.dialogs import staff as sd
 from bot.dialogs.ui import show
 from bot.services import people, staff
+from bot.services.overview import queues_overview
 from bot.services.queues import Queues
+from db.base import utcnow
 from db.models import Person, Role
 
 STAFF = (Role.SPECIALIST, Role.COORDINATOR, Role.ADMIN)
@@ -138,6 +140,18 @@ async def on_revoke(
         await show(query, sd.revoked_text(revoked.display_name or "—"))
 
 
+async def on_queues(
+    message: Message, person: Person, session: AsyncSession, queues: Queues
+) -> None:
+    if person.role not in (Role.COORDINATOR, Role.ADMIN):
+        await message.answer(sd.not_staff_text())
+        return
+    locale = person.locale or "ru"
+    rows = await queues_overview(session, queues, utcnow())
+    names = {q.key: q.name(locale) for q in queues.items}
+    await message.answer(sd.overview_text(rows, names, locale))
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type == "private")
@@ -149,5 +163,6 @@ def create_router() -> Router:
     router.message.register(on_duty, Command("duty"))
     router.callback_query.register(on_duty_toggle, sd.DutyCb.filter())
     router.message.register(on_staff, Command("staff"))
+    router.message.register(on_queues, Command("queues"))
     router.callback_query.register(on_revoke, sd.RevokeCb.filter())
     return router
