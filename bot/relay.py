@@ -100,3 +100,49 @@ async def send_to_family(
         people.mark_unreachable(family)
         return False
     return True
+
+
+async def edit_in_family(
+    bot: Bot,
+    i18n: I18n,
+    session: AsyncSession,
+    request: HelpRequest,
+    author: Person,
+    row: RequestMessage,
+    text: str,
+) -> None:
+    """A specialist edited a message the family got: the family's copy follows."""
+    family = await cases.family_of(session, request)
+    if family is None or row.family_message_id is None or family.telegram_id < 0:
+        return
+    row.text = text
+    with i18n.context(), i18n.use_locale(family.locale or i18n.default_locale):
+        body = unprompted(family, cd.to_family_text(author, text))
+    if row.file_id:
+        await bot.edit_message_caption(
+            chat_id=family.telegram_id, message_id=row.family_message_id, caption=body
+        )
+    else:
+        await bot.edit_message_text(
+            body, chat_id=family.telegram_id, message_id=row.family_message_id
+        )
+
+
+async def edit_in_staff(
+    bot: Bot, i18n: I18n, staff_locale: str, request: HelpRequest, row: RequestMessage, text: str
+) -> None:
+    """The family edited a message the team got: the topic's copy follows."""
+    if request.staff_chat_id is None or row.staff_message_id is None:
+        return
+    row.text = text
+    with i18n.context(), i18n.use_locale(staff_locale):
+        if row.file_id:
+            await bot.edit_message_caption(
+                chat_id=request.staff_chat_id, message_id=row.staff_message_id,
+                caption=cd.family_media_caption(text),
+            )  # fmt: skip
+        else:
+            await bot.edit_message_text(
+                cd.family_message_text(text),
+                chat_id=request.staff_chat_id, message_id=row.staff_message_id,
+            )  # fmt: skip

@@ -286,3 +286,24 @@ async def rate(session: AsyncSession, family: Person, request_id: int, score: in
 
 async def holder_of(session: AsyncSession, request: HelpRequest) -> Person | None:
     return await PeopleRepo(session).get(request.assignee_id) if request.assignee_id else None
+
+
+async def message_of(
+    session: AsyncSession,
+    request: HelpRequest,
+    *,
+    staff_message_id: int | None = None,
+    family_message_id: int | None = None,
+) -> RequestMessage | None:
+    return await RequestsRepo(session).message_by(
+        staff_message_id=staff_message_id,
+        family_message_id=family_message_id,
+        request_id=request.id,
+    )
+
+
+async def family_message(
+    session: AsyncSession, family: Person, message_id: int
+) -> tuple[HelpRequest, RequestMessage] | None:
+    """A message the family sent earlier, and the request it belongs to."""
+    return await RequestsRepo(session).family_message(family.id, message_id)

@@ -190,3 +190,20 @@ class RequestsRepo:
             )
         )
         return [answered - created for created, answered in rows.all() if answered is not None]
+
+    async def family_message(
+        self, person_id: int, message_id: int
+    ) -> tuple[HelpRequest, RequestMessage] | None:
+        row = (
+            await self.session.execute(
+                select(HelpRequest, RequestMessage)
+                .join(RequestMessage, RequestMessage.request_id == HelpRequest.id)
+                .where(
+                    RequestMessage.person_id == person_id,
+                    RequestMessage.family_message_id == message_id,
+                    RequestMessage.direction == MessageDirection.FROM_FAMILY,
+                )
+                .limit(1)
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None

@@ -7,7 +7,7 @@ from aiogram import F, Router
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 
-from bot.handlers.parent import assessment, my_requests, request, services_map
+from bot.handlers.parent import assessment, edits, my_requests, request, services_map
 from bot.services.regions import Regions
 from db.models import Person
 
@@ -28,5 +28,6 @@ def create_router() -> Router:
         my_requests.create_router(),
         services_map.create_router(),
         assessment.create_router(),
+        edits.create_router(),
     )
     return router

@@ -24,7 +24,7 @@ from bot.services import cases
 from bot.services.queues import Queues
 from bot.services.templates import Templates
 from bot.work import WorkRunner
-from db.models import HelpRequest, Person
+from db.models import HelpRequest, MessageDirection, Person
 
 logger = logging.getLogger(__name__)
 # What a specialist may send the family through the bot.
@@ -424,6 +424,24 @@ async def _case_of_message(message: Message, session: AsyncSession) -> HelpReque
     return await cases.of_staff_message(session, message.chat.id, thread, reply)
 
 
+async def on_staff_edit(
+    message: Message,
+    person: Person | None,
+    session: AsyncSession,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    request = await _case_of_message(message, session)
+    if request is None or person is None or not await cases.may_work(session, person, request):
+        return
+    row = await cases.message_of(session, request, staff_message_id=message.message_id)
+    text = message.text or message.caption
+    if row is None or text is None or row.direction is not MessageDirection.TO_FAMILY:
+        return
+    with suppress(TelegramBadRequest):  # too old to edit, or the family deleted it
+        await relay.edit_in_family(bot, i18n, session, request, person, row, text)
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type.in_({"group", "supergroup"}))
@@ -440,4 +458,6 @@ def create_router() -> Router:
     cb(on_template, cd.TemplateCb.filter())
     router.message.register(on_templates, Command("t"))
     router.message.register(on_staff_message, ~F.text.startswith("/"), F.content_type.in_(RELAYED))
+    router.edited_message.filter(F.chat.type.in_({"group", "supergroup"}))
+    router.edited_message.register(on_staff_edit)
     return router
