@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -17,8 +18,23 @@ NAMING_CONVENTION = {
 }
 
 
-def utcnow() -> datetime:
+def _system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+_clock: Callable[[], datetime] = _system_clock
+
+
+def utcnow() -> datetime:
+    """The app's clock: every "now" of the domain comes from here, so tests move time
+    (`set_clock`) instead of sleeping."""
+    return _clock()
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Replace the clock (tests); None restores the system clock."""
+    global _clock
+    _clock = clock or _system_clock
 
 
 class UtcDateTime(TypeDecorator[datetime]):

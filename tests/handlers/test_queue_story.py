@@ -10,6 +10,7 @@ import re
 from sqlalchemy import select, update
 
 from db.models import HelpRequest, MessageDirection, Person, Priority, RequestMessage, Role
+from db.repositories import QueueLinksRepo
 from sandbox import TestGroup, TestUser
 from tests.handlers.conftest import App
 from tests.helpers import onboard, until
@@ -39,9 +40,8 @@ async def _staffed_group(app: App) -> tuple[TestUser, TestUser, TestUser, TestGr
     boris = app.emu.add_user(first_name="Борис", language_code="ru")
     await _make_admin(app, admin)
     group = app.emu.add_forum_group("Кризисная служба", members=[admin, anna, boris])
-    await group.send(admin, "/link_queue irk_crisis")
-    linked = await group.wait_message(contains="Кризис")
-    assert "тем" in (linked.text or "") or "topic" in (linked.text or "")
+    async with app.db.session() as session, session.begin():
+        await QueueLinksRepo(session).put("irk_crisis", group.id, True, None)
     await _invite(admin, anna, "irk_crisis")
     await _invite(admin, boris, "irk_crisis")
     await anna.send("/duty")
@@ -108,3 +108,34 @@ async def test_an_urgent_request_reaches_its_topic_and_one_specialist_takes_it(
     async with app.db.session() as session:
         kinds = (await session.scalars(select(RequestMessage.direction))).all()
     assert MessageDirection.STAFF_NOTE in kinds and MessageDirection.TO_FAMILY in kinds
+
+    # A photo and a voice message both ways, a quick reply, then the case is closed.
+    await group.send_photo(specialist, caption="Памятка", thread_id=thread)
+    photo = await parent.wait_message("Памятка")
+    assert "photo" in photo.raw
+    await parent.send_voice()
+    await group.wait_message(thread_id=thread, predicate=lambda m: "voice" in m.raw)
+    await group.send(specialist, "/t", thread_id=thread)
+    quick = await group.wait_message(thread_id=thread, predicate=lambda m: len(m.buttons) > 1)
+    await group.click(specialist, quick.buttons[0][0], message_id=quick.message_id)
+    await parent.wait_message(predicate=lambda m: (m.text or "").startswith(holder.display_name))
+
+    card_now = next(m for m in group.history if m.message_id == card.message_id)
+    await group.click(specialist, card_now.buttons[-1][0], message_id=card.message_id)  # Close
+    outcome = await group.wait_message(thread_id=thread, predicate=lambda m: len(m.buttons) == 5)
+    await group.click(specialist, outcome.buttons[0][0], message_id=outcome.message_id)  # helped
+    child = await group.wait_message(thread_id=thread, predicate=lambda m: len(m.buttons) == 4)
+    await group.click(specialist, child.buttons[0][0], message_id=child.message_id)  # at home
+    closed = await parent.wait_message("Did this help?")
+    assert closed.buttons == [["1", "2", "3", "4", "5"]]
+    await parent.click("5", message_id=closed.message_id)
+    await parent.wait_message("Thank you!")
+    async with app.db.session() as session:
+        request = await session.scalar(select(HelpRequest))
+    assert request is not None and request.rating == 5
+    assert request.outcome is not None and request.child_status is not None
+
+    await _admin.send("/queues")
+    overview = await _admin.wait_message(predicate=lambda m: "Иркутская область" in (m.text or ""))
+    crisis = (overview.text or "").split("Иркутская область: кризисная помощь")[1].split("\n\n")[0]
+    assert "5.0" in crisis and "Анна" in crisis

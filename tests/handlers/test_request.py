@@ -20,7 +20,9 @@ from tests.handlers.conftest import App
 from tests.helpers import onboard
 
 # The queue's median first response, or its SLA; out of its hours, when the team is back.
-WHEN = re.compile(r"Usually the first answer comes within \d+ \w+|it is back on \w+, \d+ \w+, \d\d:\d\d")
+WHEN = re.compile(
+    r"Usually the first answer comes within \d+ \w+|it is back on \w+, \d+ \w+, \d\d:\d\d"
+)
 
 
 async def _requests(app: App) -> list[HelpRequest]:

@@ -457,7 +457,9 @@ def create_router() -> Router:
     cb(on_priority, cd.PriorityCb.filter())
     cb(on_template, cd.TemplateCb.filter())
     router.message.register(on_templates, Command("t"))
-    router.message.register(on_staff_message, ~F.text.startswith("/"), F.content_type.in_(RELAYED))
+    # A command starts with one slash; a note (//) is a message of the case like any other.
+    not_command = ~F.text.regexp(r"^/(?!/)")
+    router.message.register(on_staff_message, not_command, F.content_type.in_(RELAYED))
     router.edited_message.filter(F.chat.type.in_({"group", "supergroup"}))
     router.edited_message.register(on_staff_edit)
     return router
