@@ -677,6 +677,13 @@ class TestGroup(_ChatSide):
         msg, data = self._find_button(text, message_id)
         return self._callback(user.user, msg, data)
 
+    async def click_data(self, user: TestUser, message_id: int, callback_data: str) -> str:
+        """``user`` sends a callback with any data from message ``message_id`` (forgery)."""
+        msg = self.chat.messages.get(message_id)
+        if msg is None:
+            raise AssertionError(f"no message #{message_id}")
+        return self._callback(user.user, msg, callback_data)
+
     async def wait_message(
         self,
         thread_id: int | None = None,

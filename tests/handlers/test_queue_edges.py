@@ -1,0 +1,146 @@
+"""The queues when things are not as they should be: a group without topics, a button pressed
+by someone without the role, a parent trying staff commands, a request out of hours."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, update
+
+from db.base import set_clock
+from db.models import HelpRequest, Person, RequestStatus, Role
+from db.repositories import QueueLinksRepo, QueueStaffRepo
+from sandbox import TestUser
+from tests.handlers.conftest import App
+from tests.helpers import onboard, until
+
+
+async def _person(app: App, user: TestUser, role: Role, queue: str | None = None) -> None:
+    await user.send("/start")
+    await user.wait_message()
+    async with app.db.session() as session, session.begin():
+        person = await session.scalar(select(Person).where(Person.telegram_id == user.id))
+        assert person is not None
+        person.role, person.display_name = role, user.first_name
+        if queue is not None:
+            await QueueStaffRepo(session).add(queue, person.id)
+
+
+async def _link(app: App, queue: str, chat_id: int, forum: bool) -> None:
+    async with app.db.session() as session, session.begin():
+        await QueueLinksRepo(session).put(queue, chat_id, forum, None)
+
+
+async def _legal_request(parent: TestUser, story: str) -> None:
+    await onboard(parent)  # Irkutsk Oblast
+    await parent.send("/request")
+    await parent.wait_message("What kind of help")
+    await parent.click("⚖️ Documents, benefits, legal help")
+    await parent.wait_message("in your own words")
+    await parent.send(story)
+    await parent.wait_message("Saved: text")
+    await parent.click("Next »")
+    await parent.wait_message("How soon")
+    await parent.click("It can wait a few days")
+    await parent.wait_message("How would you like")
+    await parent.click("💬 Write to me here")
+    await parent.wait_message("Please check your request")
+    await parent.click("✅ Send the request")
+
+
+async def test_a_group_without_topics_works_cases_by_replies(app: App) -> None:
+    anna = app.emu.add_user(first_name="Анна", language_code="ru")
+    await _person(app, anna, Role.SPECIALIST, "irk_family")
+    group = app.emu.add_group("Поддержка семьи", members=[anna], supergroup=True)
+    await _link(app, "irk_family", group.id, forum=False)
+    parent = app.emu.add_user(language_code="en")
+    await _legal_request(parent, "They refused us the child benefit <b>twice</b>")
+    await parent.wait_message("is registered")
+
+    card = await group.wait_message(predicate=lambda m: bool(m.buttons))
+    assert card.thread_id is None and group.topics == {}
+    assert "<b>twice</b>" in (card.text or "")  # the family's words, escaped, not markup
+    await group.click(anna, card.buttons[0][0], message_id=card.message_id)
+    await parent.wait_message("has taken your request")
+    await group.send(anna, "Пришлите, пожалуйста, фото отказа.", reply_to=card.message_id)
+    await parent.wait_message("фото отказа")
+    await parent.send("Here it is, thank you")
+    under = await group.wait_message(contains="Here it is")
+    assert under.raw.get("reply_to_message", {}).get("message_id") == card.message_id
+
+
+async def test_buttons_and_commands_refuse_anyone_without_the_role(app: App) -> None:
+    anna = app.emu.add_user(first_name="Анна", language_code="ru")
+    stranger = app.emu.add_user(first_name="Пётр", language_code="ru")
+    await _person(app, anna, Role.SPECIALIST, "irk_family")
+    await _person(app, stranger, Role.SPECIALIST, "alt_family")  # another queue
+    group = app.emu.add_forum_group("Поддержка семьи", members=[anna, stranger])
+    await _link(app, "irk_family", group.id, forum=True)
+    parent = app.emu.add_user(language_code="en")
+    await _legal_request(parent, "We need help with documents")
+    await parent.wait_message("is registered")
+    await until(lambda: group.topics, what="the topic")
+    [thread] = group.topics
+    card = await group.wait_message(thread_id=thread, predicate=lambda m: bool(m.buttons))
+
+    refused = await group.click(stranger, card.buttons[0][0], message_id=card.message_id)
+    answer = await group.wait_callback_answer(refused)
+    assert answer["show_alert"]
+    forged = await group.click_data(stranger, card.message_id, "case:take:999")
+    assert (await group.wait_callback_answer(forged))["text"]
+    async with app.db.session() as session:
+        request = await session.scalar(select(HelpRequest))
+    assert request is not None and request.status is RequestStatus.NEW and not request.assignee_id
+
+    for command in ("/queues", "/duty", "/staff", "/invite specialist irk_family"):
+        await parent.send(command)
+        await parent.wait_message(
+            predicate=lambda m: "staff" in (m.text or "") or "administrator" in (m.text or "")
+        )
+    forged_in_private = await parent.click_data(
+        parent.last_bot_message.message_id,  # type: ignore[union-attr]
+        f"case:take:{request.id}",
+    )
+    assert "out of date" in (await parent.wait_callback_answer(forged_in_private))["text"]
+    async with app.db.session() as session:
+        request = await session.scalar(select(HelpRequest))
+    assert request is not None and request.assignee_id is None
+
+
+@pytest.fixture
+def sunday_night() -> Iterator[None]:
+    """Sunday 14 March 2027, 03:00 in Irkutsk (UTC+8): the family queue is closed."""
+    set_clock(lambda: datetime(2027, 3, 13, 19, 0, tzinfo=UTC))
+    yield
+    set_clock(None)
+
+
+async def test_out_of_hours_the_family_is_told_when_the_team_is_back(
+    app: App, sunday_night: None
+) -> None:
+    parent = app.emu.add_user(language_code="en")
+    await _legal_request(parent, "A question about guardianship")
+    done = await parent.wait_message("is registered")
+    assert "back on Monday, 15 March, 09:00" in (done.text or "")
+    assert "112" in (done.text or "")  # out of hours: the emergency numbers too
+
+    admin = app.emu.add_user(first_name="Ольга", language_code="ru")
+    await _person(app, admin, Role.COORDINATOR)
+    async with app.db.session() as session, session.begin():
+        await session.execute(
+            update(Person).where(Person.telegram_id == admin.id).values(is_active=True)
+        )
+    other = app.emu.add_user(language_code="en")
+    await onboard(other)
+    await other.send("we have nowhere to sleep tonight")
+    await other.wait_message("in danger right now")
+    await other.click("🆘 Send an urgent request now")
+    await other.wait_message("How would you like")
+    await other.click("💬 Write to me here")
+    await other.wait_message("Please check your request")
+    await other.click("✅ Send the request")
+    urgent = await other.wait_message("is registered")
+    assert "Urgent requests reach whoever is on duty even now" in (urgent.text or "")
+    await admin.wait_message("nowhere to sleep tonight")  # no group yet: to the coordinators
