@@ -4,13 +4,13 @@ by someone without the role, a parent trying staff commands, a request out of ho
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from db.base import set_clock
-from db.models import HelpRequest, Person, RequestStatus, Role
+from db.models import HelpRequest, Person, QueueStaff, RequestStatus, Role
 from db.repositories import QueueLinksRepo, QueueStaffRepo
 from sandbox import TestUser
 from tests.handlers.conftest import App
@@ -144,3 +144,48 @@ async def test_out_of_hours_the_family_is_told_when_the_team_is_back(
     urgent = await other.wait_message("is registered")
     assert "Urgent requests reach whoever is on duty even now" in (urgent.text or "")
     await admin.wait_message("nowhere to sleep tonight")  # no group yet: to the coordinators
+
+
+async def test_an_unclaimed_request_reminds_past_its_sla_and_alerts_past_twice(
+    app: App,
+) -> None:
+    start = datetime(2027, 3, 15, 2, 0, tzinfo=UTC)  # Monday, 10:00 in Irkutsk
+    now = [start]
+    set_clock(lambda: now[0])
+    try:
+        anna = app.emu.add_user(first_name="Анна", language_code="ru")
+        olga = app.emu.add_user(first_name="Ольга", language_code="ru")
+        await _person(app, anna, Role.SPECIALIST, "irk_family")
+        await _person(app, olga, Role.COORDINATOR)
+        async with app.db.session() as session, session.begin():
+            await session.execute(
+                update(QueueStaff).values(on_duty=True)  # Анна is on duty
+            )
+        group = app.emu.add_forum_group("Поддержка семьи", members=[anna])
+        await _link(app, "irk_family", group.id, forum=True)
+        parent = app.emu.add_user(language_code="en")
+        await _legal_request(parent, "We need help with documents")
+        await parent.wait_message("is registered")
+        await until(lambda: group.topics, what="the topic")
+        [thread] = group.topics
+        async with app.db.session() as session:
+            request = await session.scalar(select(HelpRequest))
+        assert request is not None and request.sla_due_at is not None
+        work = app.dp["work"]
+
+        now[0] = request.sla_due_at - timedelta(minutes=1)
+        await work.tick()
+        assert not [m for m in group.history if "⏰" in (m.text or "")]  # not yet
+        now[0] = request.sla_due_at + timedelta(minutes=1)
+        await work.tick()
+        await group.wait_message(thread_id=thread, contains="⏰")
+        await anna.wait_message("⏰")
+        await work.tick()  # a second tick sends nothing twice
+        assert len([m for m in group.history if "⏰" in (m.text or "")]) == 1
+
+        queue = app.dp["queues"].get("irk_family")
+        now[0] += queue.sla(request.priority)
+        await work.tick()
+        await olga.wait_message("🚨")
+    finally:
+        set_clock(None)

@@ -1,0 +1,63 @@
+"""The durable work queue: a claim is one conditional UPDATE, so two claimers (two
+connections, as two bot instances would have) never take the same item, and an item whose
+worker died is taken again after a while."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from db.base import utcnow
+from db.models import DueWork, WorkKind, WorkStatus
+from db.repositories import WorkRepo
+from db.session import Database
+
+
+async def _claim_all(db: Database, owner: str) -> list[int]:
+    taken: list[int] = []
+    while True:
+        async with db.session() as session, session.begin():
+            items = await WorkRepo(session).claim(owner, utcnow(), 7, timedelta(minutes=5))
+        if not items:
+            return taken
+        taken += [item.id for item in items]
+        await asyncio.sleep(0)
+
+
+async def test_two_claimers_never_take_the_same_item(db: Database, db_url: str) -> None:
+    async with db.session() as session, session.begin():
+        repo = WorkRepo(session)
+        for n in range(200):
+            repo.add(WorkKind.ROUTE, n, utcnow() - timedelta(seconds=1))
+        repo.add(WorkKind.ROUTE, 999, utcnow() + timedelta(hours=1))  # not due yet
+    other = Database(db_url)
+    try:
+        first, second = await asyncio.gather(_claim_all(db, "a"), _claim_all(other, "b"))
+    finally:
+        await other.dispose()
+    assert len(first) + len(second) == 200
+    assert not set(first) & set(second)
+    async with db.session() as session:
+        pending = await session.scalar(
+            select(func.count(DueWork.id)).where(DueWork.status == WorkStatus.PENDING)
+        )
+    assert pending == 1
+
+
+async def test_an_item_whose_worker_died_is_claimed_again_later(db: Database) -> None:
+    now = utcnow()
+    async with db.session() as session, session.begin():
+        WorkRepo(session).add(WorkKind.SLA_REMIND, 1, now)
+    async with db.session() as session, session.begin():
+        [item] = await WorkRepo(session).claim("dead", now, 10, timedelta(minutes=5))
+    async with db.session() as session, session.begin():
+        assert (
+            await WorkRepo(session).claim("b", now + timedelta(minutes=1), 10, timedelta(minutes=5))
+            == []
+        )
+        [again] = await WorkRepo(session).claim(
+            "b", now + timedelta(minutes=6), 10, timedelta(minutes=5)
+        )
+    assert again.id == item.id and again.attempts == 2 and again.owner == "b"
