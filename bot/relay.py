@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -146,3 +146,18 @@ async def edit_in_staff(
                 cd.family_message_text(text),
                 chat_id=request.staff_chat_id, message_id=row.staff_message_id,
             )  # fmt: skip
+
+
+async def note_in_case(bot: Bot, request: HelpRequest, text: str) -> None:
+    """A line from the bot in the case's topic (or under its card)."""
+    if request.staff_chat_id is None:
+        return
+    try:
+        await bot.send_message(
+            request.staff_chat_id,
+            text,
+            message_thread_id=request.topic_thread_id,
+            reply_parameters=under_card(request),
+        )
+    except TelegramBadRequest as exc:
+        logger.info("could not write in a case: %s", exc.message)

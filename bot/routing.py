@@ -82,9 +82,17 @@ class QueueWork:
             except TelegramBadRequest as exc:  # not a forum (any more), or no right to it
                 logger.warning("queue %s: no topic (%s); a card instead", queue.key, exc.message)
         text = await self._card(session, request, queue.name(self.settings.default_locale))
-        card = await self.bot.send_message(
-            chat_id, text, message_thread_id=thread_id, reply_markup=cd.card_keyboard(request)
-        )
+        try:
+            card = await self.bot.send_message(
+                chat_id, text, message_thread_id=thread_id, reply_markup=cd.card_keyboard(request)
+            )
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            # The group is gone or refuses the bot: the request still reaches people.
+            logger.warning(
+                "queue %s: its group refused the card: %s", queue.key, type(exc).__name__
+            )
+            await self._to_coordinators(session, request, queue.key)
+            return
         await cases.placed(session, request, chat_id, thread_id, card.message_id)
         await self._attachments(session, request, chat_id, thread_id, card.message_id)
         await self._tell_duty(session, request, queue.key, queue.name(self.settings.default_locale))

@@ -461,3 +461,10 @@ def family_transferred_text(number: int, queue: str) -> str:
 
 def template_sent_text(text: str) -> str:
     return _("📤 Sent to the family:\n{text}").format(text=escape(text))
+
+
+def forgotten_note() -> str:
+    return _(
+        "The family asked to delete their data: the request is closed and its messages are "
+        "erased. Please do not contact them unless they write again."
+    )

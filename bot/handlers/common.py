@@ -11,7 +11,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import relay
 from bot.config import LOCALES, Settings
+from bot.dialogs import case as cd
 from bot.dialogs import onboarding as ob
 from bot.dialogs.services_map import sos_region_lines
 from bot.dialogs.ui import delete_messages, show
@@ -414,13 +416,18 @@ async def on_forget_answer(
     settings: Settings,
     regions: Regions,
     bot: Bot,
+    i18n: I18n,
 ) -> None:
     if not callback_data.confirm:
         await home(query, person, state, regions, session)
         return
     await state.clear()
-    await privacy.forget(session, person, bot_id=bot.id)
+    in_work = await privacy.forget(session, person, bot_id=bot.id)
     await show(query, ob.forgotten_text(settings))
+    with i18n.use_locale(settings.default_locale):
+        note = cd.forgotten_note()
+    for request in in_work:  # the team learns why the case closed; it keeps no words
+        await relay.note_in_case(bot, request, f"#{request.id}: {note}")
 
 
 class ConsentOutdated(Filter):

@@ -10,15 +10,17 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.people import audit_own
-from db.models import Person
-from db.repositories import ForgetRepo, SentMessagesRepo
+from db.models import HelpRequest, Person
+from db.repositories import ForgetRepo, RequestsRepo, SentMessagesRepo
 
 CLOSED_NOTE = "closed: the family asked for their data to be deleted"
 
 
-async def forget(session: AsyncSession, person: Person, *, bot_id: int) -> int:
-    """Erase everything personal about `person`; how many open requests were closed."""
+async def forget(session: AsyncSession, person: Person, *, bot_id: int) -> list[HelpRequest]:
+    """Erase everything personal about `person`; the open requests it closed that a team
+    was working on (their topics are told)."""
     repo = ForgetRepo(session)
+    in_work = await RequestsRepo(session).open_in_work(person.id)
     telegram_id = person.telegram_id
     closed = await repo.erase(person.id, CLOSED_NOTE)
     await repo.drop_dialog_state(bot_id, telegram_id)
@@ -37,4 +39,4 @@ async def forget(session: AsyncSession, person: Person, *, bot_id: int) -> int:
     person.consent_declined_at = None
     person.is_active = False
     audit_own(session, person, "person.forget", {"requests_closed": closed})
-    return closed
+    return in_work

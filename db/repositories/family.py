@@ -207,3 +207,13 @@ class RequestsRepo:
             )
         ).first()
         return (row[0], row[1]) if row is not None else None
+
+    async def open_in_work(self, person_id: int) -> list[HelpRequest]:
+        result = await self.session.scalars(
+            select(HelpRequest).where(
+                HelpRequest.person_id == person_id,
+                HelpRequest.status.in_([RequestStatus.NEW, RequestStatus.IN_PROGRESS]),
+                HelpRequest.staff_chat_id.is_not(None),
+            )
+        )
+        return list(result.all())
