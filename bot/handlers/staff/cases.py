@@ -4,12 +4,13 @@ messages of a topic (or of a card's replies) relayed to the family."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import suppress
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,11 +85,11 @@ async def on_take(
         return
     callback_answer.text = cd.taken_text(name)
     await refresh(bot, taken.request, queues, settings.default_locale, holder)
-    family = await cases.family_of(session, taken.request)
-    if family is not None and family.is_active and family.telegram_id > 0:
-        with i18n.use_locale(family.locale or settings.default_locale):
-            text = unprompted(family, cd.specialist_took_text(person, taken.request.id))
-        await relay.send_to_family(bot, session, family, text)
+    number = taken.request.id
+    await _tell_family(
+        bot, session, i18n, settings, taken.request,
+        lambda _family: cd.specialist_took_text(person, number),
+    )  # fmt: skip
 
 
 async def _case_of_card(
@@ -234,13 +235,12 @@ async def on_close_child(
         query, cd.closed_card_note(request.id, callback_data.outcome, callback_data.child, name)
     )
     await refresh(bot, request, queues, settings.default_locale, person)
-    family = await cases.family_of(session, request)
-    if family is not None and family.is_active and family.telegram_id > 0:
-        with i18n.use_locale(family.locale or settings.default_locale):
-            text = unprompted(family, cd.family_closed_text(request.id, callback_data.outcome))
-            text = f"{text}\n\n{cd.rate_text()}"
-            markup = cd.rate_keyboard(request.id)
-        await relay.send_to_family(bot, session, family, text, markup)
+    number, outcome = request.id, callback_data.outcome
+    await _tell_family(
+        bot, session, i18n, settings, request,
+        lambda _family: f"{cd.family_closed_text(number, outcome)}\n\n{cd.rate_text()}",
+        lambda: cd.rate_keyboard(number),
+    )  # fmt: skip
 
 
 async def on_reopen(
@@ -264,7 +264,10 @@ async def on_reopen(
     holder = await cases.holder_of(session, request)
     await refresh(bot, request, queues, settings.default_locale, holder)
     await _in_case(bot, request, cd.reopened_note(request.id, person.display_name or "—"))
-    await _tell_family(bot, session, i18n, settings, request, cd.family_reopened_text(request.id))
+    number = request.id
+    await _tell_family(
+        bot, session, i18n, settings, request, lambda _family: cd.family_reopened_text(number)
+    )
 
 
 async def _tell_family(
@@ -273,11 +276,17 @@ async def _tell_family(
     i18n: I18n,
     settings: Settings,
     request: HelpRequest,
-    text: str,
+    words: Callable[[Person], str],
+    markup: Callable[[], InlineKeyboardMarkup] | None = None,
 ) -> None:
+    """Tell the family of a step of their case, in their own language (and discreetly)."""
     family = await cases.family_of(session, request)
-    if family is not None and family.is_active and family.telegram_id > 0:
-        await relay.send_to_family(bot, session, family, unprompted(family, text))
+    if family is None or not family.is_active or family.telegram_id < 0:
+        return
+    with i18n.use_locale(family.locale or settings.default_locale):
+        text = unprompted(family, words(family))
+        keyboard = markup() if markup is not None else None
+    await relay.send_to_family(bot, session, family, text, keyboard)
 
 
 async def on_transfer(
@@ -330,11 +339,11 @@ async def on_transfer_why(
     if old_chat is not None and old_card is not None:
         with suppress(TelegramBadRequest):
             await bot.edit_message_reply_markup(chat_id=old_chat, message_id=old_card)
-    family = await cases.family_of(session, request)
-    if family is not None:
-        with i18n.use_locale(family.locale or settings.default_locale):
-            text = cd.family_transferred_text(request.id, queue.name(family.locale or "ru"))
-        await _tell_family(bot, session, i18n, settings, request, text)
+    number = request.id
+    await _tell_family(
+        bot, session, i18n, settings, request,
+        lambda family: cd.family_transferred_text(number, queue.name(family.locale or "ru")),
+    )  # fmt: skip
     work.nudge()
 
 
