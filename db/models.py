@@ -146,6 +146,7 @@ class CheckInAnswer(enum.StrEnum):
     BETTER = "better"
     SAME = "same"
     WORSE = "worse"
+    NEED_HELP = "need_help"  # "I need help now"
 
 
 class BroadcastStatus(enum.StrEnum):
@@ -344,6 +345,10 @@ class WorkKind(enum.StrEnum):
     ROUTE = "route"  # open the request's topic and card in its queue's group
     SLA_REMIND = "sla_remind"  # unclaimed past its SLA: remind the topic and those on duty
     SLA_ESCALATE = "sla_escalate"  # unclaimed past twice its SLA: alert the coordinators
+    CHECKIN = "checkin"  # ask a family how things are after help (target: a follow_up)
+    CHECKIN_REMIND = "checkin_remind"  # no answer: one gentle reminder
+    CHECKIN_ESCALATE = "checkin_escalate"  # still no answer: the specialist is told
+    CALL_REMINDER = "call_reminder"  # a specialist's "call back at …" (target: a request)
 
 
 class DueWork(Base):
@@ -355,7 +360,13 @@ class DueWork(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[WorkKind] = mapped_column(_enum(WorkKind))
-    target_id: Mapped[int] = mapped_column(BigInteger)  # a request id, for these kinds
+    target_id: Mapped[int] = mapped_column(BigInteger)  # a request or a follow-up, by kind
+    # Whose item it is: a family's are cancelled by /forget and when they block the bot; a
+    # specialist's reminder goes to them.
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     due_at: Mapped[datetime]
     status: Mapped[WorkStatus] = mapped_column(_enum(WorkStatus), default=WorkStatus.PENDING)
     owner: Mapped[str | None] = mapped_column(String(64))
@@ -365,6 +376,9 @@ class DueWork(Base):
 
 
 class FollowUp(Base):
+    """A check-in after help: "How are things now?" — planned per kind of help
+    (content/checkins.toml), sent by a due_work item, answered with one tap."""
+
     __tablename__ = "follow_ups"
     __table_args__ = (Index("ix_follow_ups_status_due_at", "status", "due_at"),)
 
@@ -373,11 +387,9 @@ class FollowUp(Base):
         ForeignKey("requests.id", ondelete="CASCADE"), index=True
     )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    due_at: Mapped[datetime]
+    step: Mapped[int] = mapped_column(Integer, default=0)  # its place in the check-in plan
+    due_at: Mapped[datetime]  # as planned; quiet hours may send it later (sent_at)
     status: Mapped[WorkStatus] = mapped_column(_enum(WorkStatus), default=WorkStatus.PENDING)
-    owner: Mapped[str | None] = mapped_column(String(64))
-    claimed_at: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None]
     answer: Mapped[CheckInAnswer | None] = mapped_column(_enum(CheckInAnswer))
     answered_at: Mapped[datetime | None]
