@@ -26,6 +26,7 @@ def _stop(message: str, code: int) -> NoReturn:
 def check_content_or_exit() -> None:
     """The data files a coordinator edits are checked before anything starts."""
     from bot.services.assessment import load_assessment
+    from bot.services.checkins import load_checkins
     from bot.services.content import ContentError
     from bot.services.queues import load_queues
     from bot.services.red_flags import load_red_flags
@@ -39,6 +40,7 @@ def check_content_or_exit() -> None:
         load_services_map()
         load_assessment(red_flag_names=red_flags.flags)
         load_templates(queues=load_queues())
+        load_checkins()
     except ContentError as exc:
         _stop(str(exc), 2)
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import LOCALES, Settings
 from bot.dialogs.bursts import BurstGate
+from bot.followups import DRAFT_SCAN_MINUTES, FollowUpWork, remind_drafts
 from bot.handlers import build_router
 from bot.i18n import LocaleMiddleware, bot_commands, create_i18n
 from bot.middlewares.callbacks import AlwaysAnswerCallbacks, CallbackGuard
@@ -40,6 +41,7 @@ from bot.routing import QueueWork
 from bot.runner import UpdateRunner, call_until_up
 from bot.scheduler import create_scheduler
 from bot.services.assessment import load_assessment
+from bot.services.checkins import load_checkins
 from bot.services.queues import load_queues
 from bot.services.red_flags import load_red_flags
 from bot.services.regions import load_regions
@@ -87,6 +89,7 @@ def create_dispatcher(
     red_flags = load_red_flags()
     regions = load_regions()
     queues = load_queues(regions=regions)
+    checkin_plans = load_checkins()
     # Durable work (routing, SLA reminders); its handlers need the Bot, given at start-up.
     work = WorkRunner(db, {})
     dp.workflow_data.update(
@@ -100,6 +103,7 @@ def create_dispatcher(
         assessment=load_assessment(red_flag_names=red_flags.flags),
         queues=queues,
         templates=load_templates(queues=queues),
+        checkin_plans=checkin_plans,
         work=work,
     )
 
@@ -116,8 +120,18 @@ def create_dispatcher(
 
     async def on_startup(bot: Bot) -> None:
         work.handlers.update(QueueWork(bot, i18n, settings, queues, regions).handlers())
+        work.handlers.update(FollowUpWork(bot, i18n, settings, checkin_plans).handlers())
         await set_commands(bot, i18n, settings.default_locale)
         if jobs is not None:
+            jobs.add_job(
+                remind_drafts,
+                "interval",
+                minutes=DRAFT_SCAN_MINUTES,
+                args=[db, bot, i18n, settings, checkin_plans],
+                id="remind_drafts",
+                max_instances=1,
+                coalesce=True,
+            )
             jobs.start()
 
     async def on_shutdown() -> None:

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.dialogs import case as cd
 from bot.dialogs.onboarding import unprompted
 from bot.routing import send_media
-from bot.services import cases, people
+from bot.services import cases, checkins, people
+from bot.services.queues import Queues
 from db.models import HelpRequest, Person, RequestMessage
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ async def to_family(
                 row.family_message_id = sent.message_id
         except TelegramForbiddenError:
             people.mark_unreachable(family)
+            await checkins.cancel_for(session, family.id)
             return False
     return True
 
@@ -98,6 +100,7 @@ async def send_to_family(
         await bot.send_message(family.telegram_id, text, reply_markup=markup)
     except TelegramForbiddenError:
         people.mark_unreachable(family)
+        await checkins.cancel_for(session, family.id)
         return False
     return True
 
@@ -161,3 +164,29 @@ async def note_in_case(bot: Bot, request: HelpRequest, text: str) -> None:
         )
     except TelegramBadRequest as exc:
         logger.info("could not write in a case: %s", exc.message)
+
+
+async def refresh(
+    bot: Bot, request: HelpRequest, queues: Queues, locale: str, holder: Person | None
+) -> None:
+    """The card and the topic's name follow the case's status."""
+    queue = queues.get(request.queue_key or "")
+    if request.staff_chat_id is None or request.card_message_id is None or queue is None:
+        return
+    if request.topic_thread_id is not None:
+        try:
+            await bot.edit_forum_topic(
+                request.staff_chat_id,
+                request.topic_thread_id,
+                name=cd.topic_name(request, queue.short(locale), holder),
+            )
+        except TelegramBadRequest as exc:
+            logger.info("topic name not changed: %s", exc.message)
+    try:
+        await bot.edit_message_reply_markup(
+            chat_id=request.staff_chat_id,
+            message_id=request.card_message_id,
+            reply_markup=cd.card_keyboard(request),
+        )
+    except TelegramBadRequest as exc:
+        logger.info("card not changed: %s", exc.message)

@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram.exceptions import TelegramAPIError
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,6 +32,14 @@ Handler = Callable[[AsyncSession, DueWork], Awaitable[None]]
 BATCH = 20
 MAX_ATTEMPTS = 8
 STALE_AFTER = timedelta(minutes=5)
+
+
+class Deferred(Exception):
+    """Raised by a handler: not now (a family's quiet hours) — due again at `until`."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -76,6 +84,10 @@ class WorkRunner:
                 if handler is not None:
                     await handler(session, item)
                 await WorkRepo(session).settle(item.id, WorkStatus.DONE)
+                await session.commit()
+            except Deferred as later:
+                await session.rollback()
+                await WorkRepo(session).defer(item.id, later.until)
                 await session.commit()
             except (TelegramAPIError, SQLAlchemyError, OSError) as exc:
                 await session.rollback()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import checkins
 from bot.services.people import audit_own
 from db.models import HelpRequest, Person
 from db.repositories import ForgetRepo, RequestsRepo, SentMessagesRepo
@@ -25,6 +26,7 @@ async def forget(session: AsyncSession, person: Person, *, bot_id: int) -> list[
     closed = await repo.erase(person.id, CLOSED_NOTE)
     await repo.drop_dialog_state(bot_id, telegram_id)
     await SentMessagesRepo(session).forget_chat(telegram_id)
+    await checkins.cancel_for(session, person.id)
     person.telegram_id = -person.id  # never a real user id: those are positive
     person.locale = None
     person.region = None

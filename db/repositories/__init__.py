@@ -4,6 +4,7 @@ from db.repositories.assessments import AssessmentsRepo
 from db.repositories.audit import AuditRepo
 from db.repositories.drafts import DraftsRepo
 from db.repositories.family import FamilyMessagesRepo, RequestsRepo
+from db.repositories.followups import FollowUpsRepo
 from db.repositories.forget import ForgetRepo
 from db.repositories.fsm import FsmRepo
 from db.repositories.inbox import InboxRepo
@@ -19,6 +20,7 @@ __all__ = [
     "AuditRepo",
     "DraftsRepo",
     "FamilyMessagesRepo",
+    "FollowUpsRepo",
     "ForgetRepo",
     "FsmRepo",
     "InboxRepo",

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
@@ -42,3 +43,21 @@ class DraftsRepo:
         if kind is not None:
             stmt = stmt.where(Draft.kind == kind)
         await self.session.execute(stmt)
+
+    async def stale(self, before: datetime) -> list[tuple[int, DraftKind]]:
+        """Drafts untouched since `before` and never reminded of."""
+        result = await self.session.execute(
+            select(Draft.person_id, Draft.kind).where(
+                Draft.updated_at < before, Draft.reminded_at.is_(None)
+            )
+        )
+        return [(row[0], row[1]) for row in result.all()]
+
+    async def mark_reminded(self, person_id: int, kind: DraftKind, now: datetime) -> bool:
+        """Claim the one reminder of a draft: True for exactly one caller."""
+        result = await self.session.execute(
+            update(Draft)
+            .where(Draft.person_id == person_id, Draft.kind == kind, Draft.reminded_at.is_(None))
+            .values(reminded_at=now, updated_at=Draft.updated_at)
+        )
+        return bool(getattr(result, "rowcount", 0))

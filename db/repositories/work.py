@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,8 +17,24 @@ class WorkRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, kind: WorkKind, target_id: int, due_at: datetime) -> None:
-        self.session.add(DueWork(kind=kind, target_id=target_id, due_at=due_at))
+    def add(
+        self,
+        kind: WorkKind,
+        target_id: int,
+        due_at: datetime,
+        *,
+        person_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        self.session.add(
+            DueWork(
+                kind=kind,
+                target_id=target_id,
+                due_at=due_at,
+                person_id=person_id,
+                payload=payload or {},
+            )
+        )
 
     async def claim(
         self, owner: str, now: datetime, limit: int, stale_after: timedelta
@@ -56,6 +73,31 @@ class WorkRepo:
             .where(DueWork.id == item_id)
             .values(status=WorkStatus.PENDING, due_at=due_at, owner=None)
         )
+
+    async def defer(self, item_id: int, due_at: datetime) -> None:
+        """Not now (a family's quiet hours): due again later, the try not counted."""
+        await self.session.execute(
+            update(DueWork)
+            .where(DueWork.id == item_id)
+            .values(
+                status=WorkStatus.PENDING,
+                due_at=due_at,
+                owner=None,
+                attempts=DueWork.attempts - 1,
+            )
+        )
+
+    async def cancel_person(self, person_id: int, kinds: tuple[WorkKind, ...]) -> int:
+        result = await self.session.execute(
+            update(DueWork)
+            .where(
+                DueWork.person_id == person_id,
+                DueWork.kind.in_(kinds),
+                DueWork.status == WorkStatus.PENDING,
+            )
+            .values(status=WorkStatus.CANCELLED)
+        )
+        return int(getattr(result, "rowcount", 0))
 
     async def cancel(self, target_id: int, kinds: tuple[WorkKind, ...]) -> int:
         result = await self.session.execute(

@@ -10,54 +10,19 @@ import pytest
 from sqlalchemy import select, update
 
 from db.base import set_clock
-from db.models import HelpRequest, Person, QueueStaff, RequestStatus, Role
-from db.repositories import QueueLinksRepo, QueueStaffRepo
-from sandbox import TestUser
+from db.models import HelpRequest, Person, RequestStatus, Role
 from tests.handlers.conftest import App
+from tests.handlers.personas import legal_request, link, staff
 from tests.helpers import onboard, until
-
-
-async def _person(app: App, user: TestUser, role: Role, queue: str | None = None) -> None:
-    await user.send("/start")
-    await user.wait_message()
-    async with app.db.session() as session, session.begin():
-        person = await session.scalar(select(Person).where(Person.telegram_id == user.id))
-        assert person is not None
-        person.role, person.display_name = role, user.first_name
-        if queue is not None:
-            await QueueStaffRepo(session).add(queue, person.id)
-
-
-async def _link(app: App, queue: str, chat_id: int, forum: bool) -> None:
-    async with app.db.session() as session, session.begin():
-        await QueueLinksRepo(session).put(queue, chat_id, forum, None)
-
-
-async def _legal_request(parent: TestUser, story: str) -> None:
-    await onboard(parent)  # Irkutsk Oblast
-    await parent.send("/request")
-    await parent.wait_message("What kind of help")
-    await parent.click("⚖️ Documents, benefits, legal help")
-    await parent.wait_message("in your own words")
-    await parent.send(story)
-    await parent.wait_message("Saved: text")
-    await parent.click("Next »")
-    await parent.wait_message("How soon")
-    await parent.click("It can wait a few days")
-    await parent.wait_message("How would you like")
-    await parent.click("💬 Write to me here")
-    await parent.wait_message("Please check your request")
-    await parent.click("✅ Send the request")
 
 
 async def test_a_group_without_topics_works_cases_by_replies(app: App) -> None:
     anna = app.emu.add_user(first_name="Анна", language_code="ru")
-    await _person(app, anna, Role.SPECIALIST, "irk_family")
+    await staff(app, anna, Role.SPECIALIST, "irk_family")
     group = app.emu.add_group("Поддержка семьи", members=[anna], supergroup=True)
-    await _link(app, "irk_family", group.id, forum=False)
+    await link(app, "irk_family", group.id, forum=False)
     parent = app.emu.add_user(language_code="en")
-    await _legal_request(parent, "They refused us the child benefit <b>twice</b>")
-    await parent.wait_message("is registered")
+    await legal_request(parent, "They refused us the child benefit <b>twice</b>")
 
     card = await group.wait_message(predicate=lambda m: bool(m.buttons))
     assert card.thread_id is None and group.topics == {}
@@ -74,13 +39,12 @@ async def test_a_group_without_topics_works_cases_by_replies(app: App) -> None:
 async def test_buttons_and_commands_refuse_anyone_without_the_role(app: App) -> None:
     anna = app.emu.add_user(first_name="Анна", language_code="ru")
     stranger = app.emu.add_user(first_name="Пётр", language_code="ru")
-    await _person(app, anna, Role.SPECIALIST, "irk_family")
-    await _person(app, stranger, Role.SPECIALIST, "alt_family")  # another queue
+    await staff(app, anna, Role.SPECIALIST, "irk_family")
+    await staff(app, stranger, Role.SPECIALIST, "alt_family")  # another queue
     group = app.emu.add_forum_group("Поддержка семьи", members=[anna, stranger])
-    await _link(app, "irk_family", group.id, forum=True)
+    await link(app, "irk_family", group.id, forum=True)
     parent = app.emu.add_user(language_code="en")
-    await _legal_request(parent, "We need help with documents")
-    await parent.wait_message("is registered")
+    await legal_request(parent, "We need help with documents")
     await until(lambda: group.topics, what="the topic")
     [thread] = group.topics
     card = await group.wait_message(thread_id=thread, predicate=lambda m: bool(m.buttons))
@@ -121,13 +85,24 @@ async def test_out_of_hours_the_family_is_told_when_the_team_is_back(
     app: App, sunday_night: None
 ) -> None:
     parent = app.emu.add_user(language_code="en")
-    await _legal_request(parent, "A question about guardianship")
+    await onboard(parent)
+    await parent.send("/request")
+    await parent.wait_message("What kind of help")
+    await parent.click("⚖️ Documents, benefits, legal help")
+    await parent.wait_message("in your own words")
+    await parent.click("Skip: I will tell a specialist")
+    await parent.wait_message("How soon")
+    await parent.click("It can wait a few days")
+    await parent.wait_message("How would you like")
+    await parent.click("💬 Write to me here")
+    await parent.wait_message("Please check your request")
+    await parent.click("✅ Send the request")
     done = await parent.wait_message("is registered")
     assert "back on Monday, 15 March, 09:00" in (done.text or "")
     assert "112" in (done.text or "")  # out of hours: the emergency numbers too
 
     admin = app.emu.add_user(first_name="Ольга", language_code="ru")
-    await _person(app, admin, Role.COORDINATOR)
+    await staff(app, admin, Role.COORDINATOR)
     async with app.db.session() as session, session.begin():
         await session.execute(
             update(Person).where(Person.telegram_id == admin.id).values(is_active=True)
@@ -155,17 +130,12 @@ async def test_an_unclaimed_request_reminds_past_its_sla_and_alerts_past_twice(
     try:
         anna = app.emu.add_user(first_name="Анна", language_code="ru")
         olga = app.emu.add_user(first_name="Ольга", language_code="ru")
-        await _person(app, anna, Role.SPECIALIST, "irk_family")
-        await _person(app, olga, Role.COORDINATOR)
-        async with app.db.session() as session, session.begin():
-            await session.execute(
-                update(QueueStaff).values(on_duty=True)  # Анна is on duty
-            )
+        await staff(app, anna, Role.SPECIALIST, "irk_family", on_duty=True)
+        await staff(app, olga, Role.COORDINATOR)
         group = app.emu.add_forum_group("Поддержка семьи", members=[anna])
-        await _link(app, "irk_family", group.id, forum=True)
+        await link(app, "irk_family", group.id, forum=True)
         parent = app.emu.add_user(language_code="en")
-        await _legal_request(parent, "We need help with documents")
-        await parent.wait_message("is registered")
+        await legal_request(parent, "We need help with documents")
         await until(lambda: group.topics, what="the topic")
         [thread] = group.topics
         async with app.db.session() as session:

@@ -7,7 +7,14 @@ from aiogram import F, Router
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 
-from bot.handlers.parent import assessment, edits, my_requests, request, services_map
+from bot.handlers.parent import (
+    assessment,
+    checkin,
+    edits,
+    my_requests,
+    request,
+    services_map,
+)
 from bot.services.regions import Regions
 from db.models import Person
 
@@ -29,5 +36,6 @@ def create_router() -> Router:
         services_map.create_router(),
         assessment.create_router(),
         edits.create_router(),
+        checkin.create_router(),
     )
     return router

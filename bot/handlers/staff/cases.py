@@ -9,7 +9,7 @@ from contextlib import suppress
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
@@ -18,44 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import relay
 from bot.config import Settings
 from bot.dialogs import case as cd
+from bot.dialogs import checkin as ck
 from bot.dialogs.onboarding import unprompted
 from bot.dialogs.ui import show
 from bot.handlers.fallback import message_content
-from bot.services import cases
+from bot.services import cases, checkins, reminders
+from bot.services.checkins import CheckIns
 from bot.services.queues import Queues
 from bot.services.templates import Templates
 from bot.work import WorkRunner
+from db.base import utcnow
 from db.models import HelpRequest, MessageDirection, Person
 
 logger = logging.getLogger(__name__)
 # What a specialist may send the family through the bot.
 RELAYED = frozenset({"text", "photo", "document", "voice", "video", "audio"})
-
-
-async def refresh(
-    bot: Bot, request: HelpRequest, queues: Queues, locale: str, holder: Person | None
-) -> None:
-    """The card and the topic's name follow the case's status."""
-    queue = queues.get(request.queue_key or "")
-    if request.staff_chat_id is None or request.card_message_id is None or queue is None:
-        return
-    if request.topic_thread_id is not None:
-        try:
-            await bot.edit_forum_topic(
-                request.staff_chat_id,
-                request.topic_thread_id,
-                name=cd.topic_name(request, queue.short(locale), holder),
-            )
-        except TelegramBadRequest as exc:
-            logger.info("topic name not changed: %s", exc.message)
-    try:
-        await bot.edit_message_reply_markup(
-            chat_id=request.staff_chat_id,
-            message_id=request.card_message_id,
-            reply_markup=cd.card_keyboard(request),
-        )
-    except TelegramBadRequest as exc:
-        logger.info("card not changed: %s", exc.message)
 
 
 async def on_take(
@@ -84,7 +61,7 @@ async def on_take(
         callback_answer.text, callback_answer.show_alert = cd.taken_by_other_text(name), True
         return
     callback_answer.text = cd.taken_text(name)
-    await refresh(bot, taken.request, queues, settings.default_locale, holder)
+    await relay.refresh(bot, taken.request, queues, settings.default_locale, holder)
     number = taken.request.id
     await _tell_family(
         bot, session, i18n, settings, taken.request,
@@ -220,6 +197,7 @@ async def on_close_child(
     queues: Queues,
     settings: Settings,
     i18n: I18n,
+    checkin_plans: CheckIns,
     callback_answer: CallbackAnswer,
 ) -> None:
     request = await _followup(query, callback_data.request, person, session, callback_answer)
@@ -234,7 +212,11 @@ async def on_close_child(
     await show(
         query, cd.closed_card_note(request.id, callback_data.outcome, callback_data.child, name)
     )
-    await refresh(bot, request, queues, settings.default_locale, person)
+    await relay.refresh(bot, request, queues, settings.default_locale, person)
+    family = await cases.family_of(session, request)
+    if family is not None:
+        tz = family.timezone or settings.timezone
+        await checkins.schedule(session, request, family, checkin_plans, tz)
     number, outcome = request.id, callback_data.outcome
     await _tell_family(
         bot, session, i18n, settings, request,
@@ -262,7 +244,7 @@ async def on_reopen(
     except cases.CaseClosed:
         return
     holder = await cases.holder_of(session, request)
-    await refresh(bot, request, queues, settings.default_locale, holder)
+    await relay.refresh(bot, request, queues, settings.default_locale, holder)
     await _in_case(bot, request, cd.reopened_note(request.id, person.display_name or "—"))
     number = request.id
     await _tell_family(
@@ -368,7 +350,7 @@ async def on_priority(
     await show(
         query, cd.priority_note(request.id, callback_data.priority, person.display_name or "—")
     )
-    await refresh(
+    await relay.refresh(
         bot, request, queues, settings.default_locale, await cases.holder_of(session, request)
     )
 
@@ -451,6 +433,30 @@ async def on_staff_edit(
         await relay.edit_in_family(bot, i18n, session, request, person, row, text)
 
 
+async def on_remind(
+    message: Message,
+    command: CommandObject,
+    person: Person | None,
+    session: AsyncSession,
+    queues: Queues,
+    settings: Settings,
+) -> None:
+    request = await _case_of_message(message, session)
+    if request is None or person is None or not await cases.may_work(session, person, request):
+        await message.reply(ck.remind_usage_text())
+        return
+    queue = queues.get(request.queue_key or "")
+    tz = person.timezone or (queue.timezone if queue else settings.timezone)
+    parsed = reminders.parse_when(command.args or "", utcnow(), tz)
+    if parsed is None:
+        await message.reply(ck.remind_usage_text())
+        return
+    when, note = parsed
+    shown = ck.local_time(when, tz, person.locale or settings.default_locale)
+    reminders.remind(session, person, request, when, shown, note)
+    await message.reply(ck.remind_set_text(shown))
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type.in_({"group", "supergroup"}))
@@ -466,6 +472,7 @@ def create_router() -> Router:
     cb(on_priority, cd.PriorityCb.filter())
     cb(on_template, cd.TemplateCb.filter())
     router.message.register(on_templates, Command("t"))
+    router.message.register(on_remind, Command("remind"))
     # A command starts with one slash; a note (//) is a message of the case like any other.
     not_command = ~F.text.regexp(r"^/(?!/)")
     router.message.register(on_staff_message, not_command, F.content_type.in_(RELAYED))
