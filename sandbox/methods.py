@@ -67,6 +67,22 @@ _INLINE_ACTIONS = (
     "copy_text",
     "callback_game",
     "pay",
+    "disabled",
+)
+# ChatMember subtypes by status.
+MEMBER_TYPES = {
+    "creator": "ChatMemberOwner",
+    "administrator": "ChatMemberAdministrator",
+    "member": "ChatMemberMember",
+    "restricted": "ChatMemberRestricted",
+    "left": "ChatMemberLeft",
+    "kicked": "ChatMemberBanned",
+}
+# Optional administrator rights say in prose which chats they apply to.
+_RIGHT_SCOPES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("for channels only", frozenset({"channel"})),
+    ("for supergroups only", frozenset({"supergroup"})),
+    ("for groups and supergroups only", frozenset({"group", "supergroup"})),
 )
 _CONTENT_KEYS = (
     "text",
@@ -829,36 +845,64 @@ class BotApi:
                 info["pinned_message"] = pinned
         return info
 
+    def admin_rights(self, chat_type: str) -> dict[str, bool]:
+        """Every administrator right (the ``can_*`` fields of ChatMemberAdministrator but
+        ``can_be_edited``) that applies to a chat of this type, all granted; the optional ones
+        name their chat types in their descriptions ("for channels only")."""
+        out: dict[str, bool] = {}
+        for f in self.spec.types["ChatMemberAdministrator"].get("fields", []):
+            name = f["name"]
+            if not name.startswith("can_") or name == "can_be_edited":
+                continue
+            text = f.get("description", "")
+            scope = next((types for phrase, types in _RIGHT_SCOPES if phrase in text), None)
+            if scope is None or chat_type in scope:
+                out[name] = True
+        return out
+
+    def member_object(
+        self,
+        chat: Chat,
+        status: str,
+        user: dict[str, Any],
+        rights: dict[str, bool] | None = None,
+    ) -> dict[str, Any]:
+        """A ChatMember of ``status`` with every field the spec requires. An administrator
+        holds every right of the chat type but those ``rights`` take away; a restricted member
+        may do nothing, for ever (until_date 0), and a banned one is banned for ever."""
+        type_name = MEMBER_TYPES.get(status)
+        if type_name is None:
+            raise ValueError(f"unknown chat member status: {status!r}")
+        member: dict[str, Any] = self.spec.minimal(type_name)
+        member["user"] = user
+        if status == "administrator":
+            member.update(self.admin_rights(chat.type))
+            member.update({"can_be_edited": False, "is_anonymous": False, **(rights or {})})
+        elif status == "creator":
+            member["is_anonymous"] = False
+        elif status == "restricted":
+            member.update({k: False for k in member if k.startswith("can_")})
+            member.update({"is_member": True, "until_date": 0})
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
+
     def _member(self, bot: BotAccount, chat: Chat, user_id: int) -> dict[str, Any]:
         if user_id == bot.id:
             if chat.type != "private" and bot.id in chat.admin_bot_ids:
-                admin: dict[str, Any] = self.spec.minimal("ChatMemberAdministrator")
-                admin.update(
-                    {
-                        "user": bot.user_dict(),
-                        "can_be_edited": False,
-                        "is_anonymous": False,
-                        "can_promote_members": False,
-                    }
-                )
-                admin.update(chat.bot_rights.get(bot.id, {}))
-                return admin
-            return {"status": "member", "user": bot.user_dict()}
+                # Telegram's default for a bot made administrator: all but adding admins.
+                rights = {"can_promote_members": False, **chat.bot_rights.get(bot.id, {})}
+                return self.member_object(chat, "administrator", bot.user_dict(), rights)
+            return self.member_object(chat, "member", bot.user_dict())
         user = self.world.users.get(user_id)
         if user is None:
             raise _bad("user not found")
         if chat.type == "private":
             if chat.id != user_id:
                 raise _bad("user not found")
-            return {"status": "member", "user": user.user_dict()}
+            return self.member_object(chat, "member", user.user_dict())
         status = chat.members.get(user_id, "left")
-        if status == "administrator":
-            admin = dict(self.spec.minimal("ChatMemberAdministrator"))
-            admin.update({"user": user.user_dict(), "can_be_edited": False, "is_anonymous": False})
-            return admin
-        if status == "kicked":
-            return {"status": "kicked", "user": user.user_dict(), "until_date": 0}
-        return {"status": status, "user": user.user_dict()}
+        return self.member_object(chat, status, user.user_dict())
 
     async def m_getchatmember(self, bot: BotAccount, p: dict[str, Any]) -> Any:
         return self._member(bot, self._chat(bot, p), p["user_id"])

@@ -5,6 +5,12 @@ PaulSonOfLars/telegram-bot-api-spec (file ``api.json``, MIT licence), generated 
 core.telegram.org/bots/api. It is copied next to this module (instead of being read from
 ``../shared``) because CI clones the project alone; ``SANDBOX_API_SPEC`` may point elsewhere.
 
+aiogram follows a newer Bot API (10.3) than the newest spec that repository offers (10.1).
+:data:`ADDITIONS` holds what of 10.2–10.3 the emulator needs and the spec lacks (above all
+fields that became required, which aiogram refuses to parse without); each entry is applied
+only where the loaded spec has no field (parameter, type) of that name, so vendoring a newer
+``api.json`` turns them into no-ops.
+
 Every type expression ("Integer", "Array of MessageEntity", "InlineKeyboardMarkup", a union
 of several) is compiled once into a closure, so validating a call is a handful of dict look-ups
 and isinstance checks — the emulator has to sustain thousands of calls per second.
@@ -62,6 +68,65 @@ _PRIMITIVES = {"Integer", "String", "Boolean", "Float", "InputFile"}
 _DISCRIMINATOR_FIELDS = ("type", "status", "source")
 _DISCRIMINATOR_RE = re.compile(r"(?:always|must be)\s+[\"“”']?([A-Za-z_]+)")
 _INT_RE = re.compile(r"-?\d+")
+
+_WELCOME_RIGHT = (
+    "True, if the administrator can manage chat welcome messages or directly send them in the "
+    "case of bots"
+)
+# Bot API 10.2–10.3 additions the vendored spec lacks: (type or method, field placed after
+# this one or None for last, field). Texts as core.telegram.org has them (via aiogram 3.31).
+ADDITIONS: tuple[tuple[str, str | None, dict[str, Any]], ...] = (
+    (
+        "ChatMemberAdministrator",
+        "can_delete_stories",
+        {
+            "name": "can_send_welcome_messages",
+            "types": ["Boolean"],
+            "required": True,
+            "description": _WELCOME_RIGHT,
+        },
+    ),
+    (
+        "ChatAdministratorRights",
+        "can_delete_stories",
+        {
+            "name": "can_send_welcome_messages",
+            "types": ["Boolean"],
+            "required": True,
+            "description": _WELCOME_RIGHT,
+        },
+    ),
+    (
+        "promoteChatMember",
+        None,
+        {
+            "name": "can_send_welcome_messages",
+            "types": ["Boolean"],
+            "required": False,
+            "description": "Pass True if the administrator can manage chat welcome messages or "
+            "directly send them in the case of bots",
+        },
+    ),
+    (
+        "InlineKeyboardButton",
+        None,
+        {
+            "name": "disabled",
+            "types": ["DisabledButton"],
+            "required": False,
+            "description": "Optional. If set, then the button is disabled and does nothing",
+        },
+    ),
+)
+ADDED_TYPES: dict[str, dict[str, Any]] = {
+    "DisabledButton": {
+        "name": "DisabledButton",
+        "description": [
+            "This object represents a disabled button which does nothing. "
+            "Currently holds no information."
+        ],
+    },
+}
 
 
 def _type_error(path: str, expected: str) -> _Invalid:
@@ -231,6 +296,8 @@ class ApiSpec:
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.version: str = str(data.get("version", ""))
+        data, applied = _with_additions(data)
+        self.additions: list[str] = applied  # "Type.field" / "method.param" / "Type"
         self.types: dict[str, dict[str, Any]] = data["types"]
         self._checkers: dict[str, Checker] = {}
         self.methods: dict[str, MethodSpec] = {}
@@ -415,6 +482,32 @@ class ApiSpec:
             else:
                 out[f["name"]] = self.minimal(f["types"][0], depth + 1)
         return out
+
+
+def _with_additions(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``data`` with :data:`ADDITIONS` and :data:`ADDED_TYPES` where it lacks them (copies
+    of the changed entries; ``data`` itself is left alone) and the names of those applied."""
+    types = dict(data["types"])
+    methods = dict(data["methods"])
+    applied: list[str] = []
+    for name, t in ADDED_TYPES.items():
+        if name not in types:
+            types[name] = t
+            applied.append(name)
+    for owner, after, field in ADDITIONS:
+        table = types if owner in types else methods
+        entry = table.get(owner)
+        if entry is None:
+            continue
+        fields: list[dict[str, Any]] = list(entry.get("fields", []))
+        if any(f["name"] == field["name"] for f in fields):
+            continue
+        names = [f["name"] for f in fields]
+        at = names.index(after) + 1 if after in names else len(fields)
+        fields.insert(at, field)
+        table[owner] = {**entry, "fields": fields}
+        applied.append(f"{owner}.{field['name']}")
+    return {**data, "types": types, "methods": methods}, applied
 
 
 def _is_shallow_missing(message: str, path: str) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sandbox.html import utf16_len
+from sandbox.methods import MEMBER_TYPES
 from sandbox.state import BotAccount, CallbackRecord, Chat, ChatEvent, Topic, User, now
 
 if TYPE_CHECKING:
@@ -521,12 +522,8 @@ class TestUser(_ChatSide):
 
     def _member_update(self, old: str, new: str) -> None:
         bot_user = self.bot.user_dict()
-        new_member: dict[str, Any] = {"status": new, "user": bot_user}
-        if new == "kicked":
-            new_member["until_date"] = 0
-        old_member: dict[str, Any] = {"status": old, "user": bot_user}
-        if old == "kicked":
-            old_member["until_date"] = 0
+        new_member = self.emu.api.member_object(self.chat, new, bot_user)
+        old_member = self.emu.api.member_object(self.chat, old, bot_user)
         self.emu.world.push_update(
             self.bot,
             "my_chat_member",
@@ -583,6 +580,10 @@ class TestGroup(_ChatSide):
         return dict(self.chat.topics)
 
     def add_member(self, user: TestUser, status: str = "member") -> None:
+        """``user`` joins with ``status``: member, administrator (every right), creator,
+        restricted (may do nothing), left or kicked — as getChatMember reports them."""
+        if status not in MEMBER_TYPES:
+            raise ValueError(f"unknown chat member status: {status!r}")
         self.chat.members[user.id] = status
 
     async def send(
