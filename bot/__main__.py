@@ -67,8 +67,10 @@ def cmd_migrate(settings: Settings, revision: str) -> None:
 def cmd_run(settings: Settings) -> None:
     from bot import app
     from bot.runner import FatalStartupError
+    from bot.testclock import install_from_env
     from db.session import StorageError
 
+    install_from_env()
     try:
         if settings.bot_token is None:
             logger.info("BOT_TOKEN is not set: starting the local sandbox instead of Telegram")

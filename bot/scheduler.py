@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -36,6 +36,11 @@ async def purge_chat_log(db: Database) -> int:
 WORK_TICK_SECONDS = 2
 
 
+def _real_now() -> datetime:
+    """APScheduler keeps the machine's time; the app's clock (utcnow) may be moved by tests."""
+    return datetime.now(UTC)
+
+
 def create_scheduler(db: Database, work: WorkRunner | None = None) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
@@ -46,7 +51,7 @@ def create_scheduler(db: Database, work: WorkRunner | None = None) -> AsyncIOSch
         id="purge_handled_updates",
         max_instances=1,
         coalesce=True,
-        next_run_time=utcnow() + timedelta(minutes=1),
+        next_run_time=_real_now() + timedelta(minutes=1),
     )
     scheduler.add_job(
         purge_chat_log,
@@ -56,7 +61,7 @@ def create_scheduler(db: Database, work: WorkRunner | None = None) -> AsyncIOSch
         id="purge_chat_log",
         max_instances=1,
         coalesce=True,
-        next_run_time=utcnow() + timedelta(minutes=2),
+        next_run_time=_real_now() + timedelta(minutes=2),
     )
     if work is not None:
         scheduler.add_job(
@@ -66,6 +71,6 @@ def create_scheduler(db: Database, work: WorkRunner | None = None) -> AsyncIOSch
             id="due_work",
             max_instances=1,
             coalesce=True,
-            next_run_time=utcnow(),  # at start: whatever fell due while the bot was down
+            next_run_time=_real_now(),  # at start: whatever fell due while the bot was down
         )
     return scheduler
