@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from db.base import set_clock
 from db.models import HelpRequest, Person, RequestStatus, Role
+from db.repositories import QueueLinksRepo
 from tests.handlers.conftest import App
 from tests.handlers.personas import legal_request, link, staff
 from tests.helpers import onboard, until
@@ -159,3 +160,42 @@ async def test_an_unclaimed_request_reminds_past_its_sla_and_alerts_past_twice(
         await olga.wait_message("🚨")
     finally:
         set_clock(None)
+
+
+@pytest.mark.parametrize(
+    ("forum", "rights", "says", "topics"),
+    [
+        (True, None, "Each request will open its own topic here", True),
+        (False, None, "This group has no topics", False),
+        (True, {"can_manage_topics": False}, "allow it to manage topics", False),
+    ],
+)
+async def test_linking_a_group_says_exactly_what_is_missing_and_requests_still_arrive(
+    app: App, forum: bool, rights: dict[str, bool] | None, says: str, topics: bool
+) -> None:
+    admin = app.emu.add_user(first_name="Ольга", language_code="en")
+    await staff(app, admin, Role.ADMIN)
+    if forum:
+        group = app.emu.add_forum_group("Поддержка семьи", members=[admin], bot_rights=rights)
+    else:
+        group = app.emu.add_group("Поддержка семьи", members=[admin], supergroup=True)
+    await group.send(admin, "/link_queue nonsense")
+    await group.wait_message(contains="There is no queue «nonsense»")
+    await group.send(admin, "/link_queue irk_family")
+    linked = await group.wait_message(contains="now works the queue")
+    assert says in (linked.text or "")
+
+    parent = app.emu.add_user(language_code="en")
+    await legal_request(parent, "We need help with documents")
+    card = await group.wait_message(predicate=lambda m: bool(m.buttons))
+    assert (card.thread_id is not None) is topics and bool(group.topics) is topics
+
+
+async def test_only_an_admin_links_a_group(app: App) -> None:
+    anna = app.emu.add_user(first_name="Анна", language_code="en")
+    await staff(app, anna, Role.SPECIALIST, "irk_family")
+    group = app.emu.add_forum_group("Поддержка семьи", members=[anna])
+    await group.send(anna, "/link_queue irk_family")
+    await group.wait_message(contains="Only an administrator")
+    async with app.db.session() as session:
+        assert await QueueLinksRepo(session).get("irk_family") is None

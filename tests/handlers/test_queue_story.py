@@ -10,7 +10,6 @@ import re
 from sqlalchemy import select, update
 
 from db.models import HelpRequest, MessageDirection, Person, Priority, RequestMessage, Role
-from db.repositories import QueueLinksRepo
 from sandbox import TestGroup, TestUser
 from tests.handlers.conftest import App
 from tests.helpers import onboard, until
@@ -40,8 +39,9 @@ async def _staffed_group(app: App) -> tuple[TestUser, TestUser, TestUser, TestGr
     boris = app.emu.add_user(first_name="Борис", language_code="ru")
     await _make_admin(app, admin)
     group = app.emu.add_forum_group("Кризисная служба", members=[admin, anna, boris])
-    async with app.db.session() as session, session.begin():
-        await QueueLinksRepo(session).put("irk_crisis", group.id, True, None)
+    await group.send(admin, "/link_queue irk_crisis")
+    linked = await group.wait_message(contains="кризисная помощь")
+    assert "тему" in (linked.text or "") or "тем" in (linked.text or "")
     await _invite(admin, anna, "irk_crisis")
     await _invite(admin, boris, "irk_crisis")
     await anna.send("/duty")
