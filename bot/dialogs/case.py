@@ -10,6 +10,7 @@ from html import escape
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.dialogs.request import contact_name, help_kind_name, time_name
 from bot.services.cases import TransferReason
@@ -105,7 +106,11 @@ def card_text(
         lines.append(_("<b>Self-assessment:</b> {summary}").format(summary=assessment))
     lines += ["", _("<b>What happened:</b>"), escape(request.summary or _("(not written)"))]
     if attachments:
-        lines.append(_("Attachments follow below: {n}.").format(n=attachments))
+        lines.append(
+            ngettext(
+                "{n} attachment follows below.", "{n} attachments follow below.", attachments
+            ).format(n=attachments)
+        )
     if holder is not None:
         lines += ["", _("Taken by {name}.").format(name=escape(holder.display_name or "—"))]
     lines += [
@@ -207,10 +212,15 @@ def to_family_text(person: Person, text: str) -> str:
 
 
 def specialist_took_text(person: Person, number: int) -> str:
+    if not person.display_name:
+        return _(
+            "A specialist of the «Дети в семье» service has taken your request № {number} and "
+            "will be in touch soon. You can write here: your messages reach the specialist."
+        ).format(number=number)
     return _(
         "{name} from the «Дети в семье» service has taken your request № {number} and will "
         "be in touch soon. You can write here: your messages reach the specialist."
-    ).format(name=escape(person.display_name or _("A specialist")), number=number)
+    ).format(name=escape(person.display_name), number=number)
 
 
 def sla_reminder_text(number: int, queue: str, link: str) -> str:
@@ -280,7 +290,7 @@ def outcome_name(outcome: Outcome) -> str:
 
 def child_name(child: ChildStatus) -> str:
     names = {
-        ChildStatus.AT_HOME: _("yes, the child lives with the family"),
+        ChildStatus.AT_HOME: _("yes, lives with the family"),
         ChildStatus.TEMPORARILY_PLACED: _("temporarily placed"),
         ChildStatus.NOT_AT_HOME: _("no"),
         ChildStatus.UNKNOWN: _("unknown"),
@@ -454,7 +464,8 @@ def family_reopened_text(number: int) -> str:
 
 def family_transferred_text(number: int, queue: str) -> str:
     return _(
-        "Your request № {number} has been passed to «{queue}», who can help better. "
+        "Your request № {number} has been passed to the specialists of «{queue}», who can "
+        "help better. "
         "You do not need to do anything: they will get in touch."
     ).format(number=number, queue=escape(queue))
 

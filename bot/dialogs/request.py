@@ -423,8 +423,8 @@ def submitted_text(
             expectation.opens_at, "EEEE, d MMMM, HH:mm", tzinfo=ZoneInfo(timezone), locale=locale
         )
         when = _(
-            "The team is not at work right now: it is back on {time} (your local time), and "
-            "your request will be read first thing."
+            "The team is not at work right now; it will be back: {time} (your local time), "
+            "and your request will be read first thing."
         ).format(time=back)
         if request.priority is Priority.URGENT:
             when += " " + _("Urgent requests reach whoever is on duty even now.")

@@ -78,7 +78,7 @@ def linked_text(queue: str, forum: bool, topics: bool, missing: list[Right]) -> 
 
 def invite_usage_text() -> str:
     return _(
-        "Usage: /invite specialist <queue> — or /invite coordinator. "
+        "Usage: /invite specialist QUEUE_KEY — or /invite coordinator. "
         "The link works once, for 24 hours."
     )
 
@@ -127,7 +127,7 @@ def duty_text(memberships: list[tuple[QueueStaff, str]]) -> str:
     for m, name in memberships:
         state = _("on duty") if m.on_duty else _("off duty")
         lines.append(f"• {escape(name)}: {state}")
-    lines.append(_("Tap a queue to change."))
+    lines.append(_("Tap a queue to turn your duty there on or off."))
     return "\n".join(lines)
 
 
@@ -192,9 +192,9 @@ def overview_text(rows: list[QueueRow], names: dict[str, str], locale: str) -> s
             "",
             f"<b>{escape(names.get(row.key, row.key))}</b>",
             _(
-                "open {open}, not taken {unclaimed}, the oldest waits {oldest}; "
-                "first answer this week (median) {median}; past the SLA today {breaches}; "
-                "rating {rating}"
+                "open: {open} · not taken: {unclaimed} · longest wait: {oldest} · "
+                "first answer this week (median): {median} · past the SLA today: {breaches} · "
+                "rating: {rating}"
             ).format(
                 open=row.open,
                 unclaimed=row.unclaimed,

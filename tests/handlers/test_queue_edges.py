@@ -99,7 +99,7 @@ async def test_out_of_hours_the_family_is_told_when_the_team_is_back(
     await parent.wait_message("Please check your request")
     await parent.click("✅ Send the request")
     done = await parent.wait_message("is registered")
-    assert "back on Monday, 15 March, 09:00" in (done.text or "")
+    assert "it will be back: Monday, 15 March, 09:00" in (done.text or "")
     assert "112" in (done.text or "")  # out of hours: the emergency numbers too
 
     admin = app.emu.add_user(first_name="Ольга", language_code="ru")

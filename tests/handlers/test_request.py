@@ -21,7 +21,7 @@ from tests.helpers import onboard
 
 # The queue's median first response, or its SLA; out of its hours, when the team is back.
 WHEN = re.compile(
-    r"Usually the first answer comes within \d+ \w+|it is back on \w+, \d+ \w+, \d\d:\d\d"
+    r"Usually the first answer comes within \d+ \w+|it will be back: \w+, \d+ \w+, \d\d:\d\d"
 )
 
 
