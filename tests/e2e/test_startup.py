@@ -118,7 +118,7 @@ async def test_storage_that_cannot_work_stops_migrate_and_run_with_one_line(
     junk.write_bytes(os.urandom(8192))
     with (
         small_file_system(tmp_path / "ro", "ro", "size=64k") as read_only,
-        small_file_system(tmp_path / "full", "size=512k") as full,
+        small_file_system(tmp_path / "full", "size=2m") as full,
     ):
         migrated_then_full = full / "bot.db"
         code, out = await _command({**bot_env, "DATABASE_URL": _url(migrated_then_full)}, "migrate")

@@ -80,7 +80,7 @@ async def test_closing_as_helped_plans_check_ins_and_worse_reopens_the_case(
 
     await parent.click("😟 Worse", message_id=asked.message_id)
     await parent.wait_message("is open again")
-    await group.wait_message(thread_id=thread, contains="Worse")
+    await group.wait_message(thread_id=thread, contains="⚠️")  # in the team's language
     async with app.db.session() as session:
         request = await session.scalar(select(HelpRequest))
         left = (await session.scalars(select(FollowUp.status))).all()
