@@ -120,7 +120,9 @@ def create_dispatcher(
 
     async def on_startup(bot: Bot) -> None:
         work.handlers.update(QueueWork(bot, i18n, settings, queues, regions).handlers())
-        work.handlers.update(FollowUpWork(bot, i18n, settings, checkin_plans).handlers())
+        followups = FollowUpWork(bot, db, i18n, settings, checkin_plans)
+        work.handlers.update(followups.handlers())
+        work.batch_handlers.update(followups.batch_handlers())
         await set_commands(bot, i18n, settings.default_locale)
         if jobs is not None:
             jobs.add_job(

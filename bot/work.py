@@ -29,7 +29,13 @@ from db.session import Database, current_session
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, DueWork], Awaitable[None]]
-BATCH = 20
+# A kind done many at a time (check-ins: thousands fall due together); it settles its items
+# itself (done, deferred or given back) through `Outcomes`.
+BatchHandler = Callable[[list[DueWork], "Outcomes"], Awaitable[None]]
+BATCH = 50
+# Items done at once: each holds the database only between its Bot API calls (it commits
+# before each), so while one waits for Telegram the others go on.
+CONCURRENCY = 8
 MAX_ATTEMPTS = 8
 STALE_AFTER = timedelta(minutes=5)
 
@@ -46,10 +52,36 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
 
 
+class Outcomes:
+    """What became of each item of a batch, written in one go when the batch ends."""
+
+    def __init__(self) -> None:
+        self.done: list[int] = []
+        self.deferred: list[tuple[int, datetime]] = []
+        self.failed: list[DueWork] = []
+
+    async def settle(self, session: AsyncSession) -> None:
+        repo = WorkRepo(session)
+        await repo.settle_many(self.done, WorkStatus.DONE)
+        for item_id, until in self.deferred:
+            await repo.defer(item_id, until)
+        for item in self.failed:
+            if item.attempts >= MAX_ATTEMPTS:
+                await repo.settle(item.id, WorkStatus.FAILED)
+            else:
+                await repo.retry(item.id, utcnow() + retry_delay(item.attempts))
+
+
 class WorkRunner:
-    def __init__(self, db: Database, handlers: dict[WorkKind, Handler]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        handlers: dict[WorkKind, Handler],
+        batch_handlers: dict[WorkKind, BatchHandler] | None = None,
+    ) -> None:
         self.db = db
         self.handlers = handlers
+        self.batch_handlers = batch_handlers or {}
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._nudges: set[asyncio.Task[int]] = set()
         self._lock = asyncio.Lock()
@@ -67,14 +99,36 @@ class WorkRunner:
             return 0
         async with self._lock:
             done = 0
+            slots = asyncio.Semaphore(CONCURRENCY)
             while True:
                 async with self.db.session() as session, session.begin():
                     items = await WorkRepo(session).claim(self.owner, utcnow(), BATCH, STALE_AFTER)
                 if not items:
                     return done
-                for item in items:
-                    await self._do(item)
-                    done += 1
+                for kind, handler in self.batch_handlers.items():
+                    batch = [item for item in items if item.kind is kind]
+                    if batch:
+                        await self._do_batch(handler, batch)
+                single = [item for item in items if item.kind not in self.batch_handlers]
+                await asyncio.gather(*(self._do_in(slots, item) for item in single))
+                done += len(items)
+
+    async def _do_batch(self, handler: BatchHandler, items: list[DueWork]) -> None:
+        outcomes = Outcomes()
+        try:
+            await handler(items, outcomes)
+        except (TelegramAPIError, SQLAlchemyError, OSError) as exc:
+            logger.warning("a batch of %d failed: %s", len(items), type(exc).__name__)
+            settled = set(outcomes.done) | {i for i, _ in outcomes.deferred}
+            outcomes.failed += [
+                i for i in items if i.id not in settled and i not in outcomes.failed
+            ]
+        async with self.db.session() as session, session.begin():
+            await outcomes.settle(session)
+
+    async def _do_in(self, slots: asyncio.Semaphore, item: DueWork) -> None:
+        async with slots:
+            await self._do(item)
 
     async def _do(self, item: DueWork) -> None:
         handler = self.handlers.get(item.kind)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import FollowUp, HelpRequest, WorkStatus
+from db.models import FollowUp, HelpRequest, Person, WorkStatus
 
 
 class FollowUpsRepo:
@@ -44,3 +46,22 @@ class FollowUpsRepo:
             )
         )
         return list(result.all())
+
+    async def with_family(
+        self, follow_up_ids: Iterable[int]
+    ) -> dict[int, tuple[FollowUp, Person, HelpRequest]]:
+        """Check-ins with their family and request, in one query, by check-in id."""
+        result = await self.session.execute(
+            select(FollowUp, Person, HelpRequest)
+            .join(Person, Person.id == FollowUp.person_id)
+            .join(HelpRequest, HelpRequest.id == FollowUp.request_id)
+            .where(FollowUp.id.in_(list(follow_up_ids)))
+        )
+        return {row[0].id: (row[0], row[1], row[2]) for row in result.all()}
+
+    async def reopen(self, follow_up_id: int) -> None:
+        await self.session.execute(
+            update(FollowUp)
+            .where(FollowUp.id == follow_up_id)
+            .values(status=WorkStatus.PENDING, sent_at=None)
+        )

@@ -67,6 +67,12 @@ class WorkRepo:
             update(DueWork).where(DueWork.id == item_id).values(status=status, owner=None)
         )
 
+    async def settle_many(self, item_ids: list[int], status: WorkStatus) -> None:
+        if item_ids:
+            await self.session.execute(
+                update(DueWork).where(DueWork.id.in_(item_ids)).values(status=status, owner=None)
+            )
+
     async def retry(self, item_id: int, due_at: datetime) -> None:
         await self.session.execute(
             update(DueWork)
