@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 # In-flight updates get this long to finish on SIGTERM; the rest of the 5 s goes to closing.
 SHUTDOWN_GRACE = 3.0
+WORK_DRAIN_SECONDS = 1.0  # a tick in progress may finish its batch
 
 
 def create_bot(settings: Settings, token: str | None = None) -> Bot:
@@ -139,6 +140,7 @@ def create_dispatcher(
     async def on_shutdown() -> None:
         if jobs is not None and jobs.running:
             jobs.shutdown(wait=False)
+        await work.drain(WORK_DRAIN_SECONDS)
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)

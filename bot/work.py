@@ -10,6 +10,7 @@ pause, up to MAX_ATTEMPTS; an item whose worker died is claimed again after STAL
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import os
@@ -92,6 +93,13 @@ class WorkRunner:
         task = asyncio.get_running_loop().create_task(self.tick(), context=contextvars.Context())
         self._nudges.add(task)
         task.add_done_callback(self._nudges.discard)
+
+    async def drain(self, timeout: float) -> None:
+        """On a graceful stop: let a tick in progress finish (a batch half-sent would otherwise
+        wait for STALE_AFTER), for at most `timeout` seconds."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout), self._lock:
+                pass
 
     async def tick(self) -> int:
         """Claim and do what is due; how many items were done. One tick at a time."""
