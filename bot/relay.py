@@ -40,13 +40,14 @@ async def to_staff(
                 thread_id=request.topic_thread_id, reply_to=request.card_message_id,
             )  # fmt: skip
             return
-        sent = await bot.send_message(
-            request.staff_chat_id,
-            cd.family_message_text(row.text or ""),
-            message_thread_id=request.topic_thread_id,
-            reply_parameters=under_card(request),
-        )
-    row.staff_message_id = sent.message_id
+        for part in cd.parts(row.text or ""):
+            sent = await bot.send_message(
+                request.staff_chat_id,
+                cd.family_message_text(part),
+                message_thread_id=request.topic_thread_id,
+                reply_parameters=under_card(request),
+            )
+            row.staff_message_id = row.staff_message_id or sent.message_id
 
 
 def under_card(request: HelpRequest) -> ReplyParameters | None:
@@ -70,17 +71,16 @@ async def to_family(
     with i18n.context(), i18n.use_locale(family.locale or i18n.default_locale):
         try:
             if row.file_id:
-                caption = cd.signature(author)
-                if row.text:
-                    caption = cd.to_family_text(author, row.text)
+                caption = cd.to_family_caption(author, row.text)
                 row.family_message_id = await send_media(
                     bot, family.telegram_id, row.content_type, row.file_id,
                     unprompted(family, caption),
                 )  # fmt: skip
             else:
-                text = unprompted(family, cd.to_family_text(author, row.text or ""))
-                sent = await bot.send_message(family.telegram_id, text)
-                row.family_message_id = sent.message_id
+                for part in cd.parts(row.text or ""):
+                    text = unprompted(family, cd.to_family_text(author, part))
+                    sent = await bot.send_message(family.telegram_id, text)
+                    row.family_message_id = row.family_message_id or sent.message_id
         except TelegramForbiddenError:
             people.mark_unreachable(family)
             await checkins.cancel_for(session, family.id)

@@ -94,6 +94,11 @@ class QueueWork:
             await self._to_coordinators(session, request, queue.key)
             return
         await cases.placed(session, request, chat_id, thread_id, card.message_id)
+        for rest in cd.story_rest(request):
+            await self.bot.send_message(
+                chat_id, rest, message_thread_id=thread_id,
+                reply_parameters=relay_under(card.message_id, thread_id),
+            )  # fmt: skip
         await self._attachments(session, request, chat_id, thread_id, card.message_id)
         await self._tell_duty(session, request, queue.key, queue.name(self.settings.default_locale))
 
@@ -199,6 +204,13 @@ class QueueWork:
         )
         for person in await cases.coordinators(session):
             await self._private(person.telegram_id, cd.sla_escalation_text(request.id, name, link))
+
+
+def relay_under(card_id: int, thread_id: int | None) -> ReplyParameters | None:
+    """In a plain group, a case's messages reply to its card; a topic is thread enough."""
+    if thread_id is not None:
+        return None
+    return ReplyParameters(message_id=card_id, allow_sending_without_reply=True)
 
 
 Send = Callable[..., Awaitable[object]]

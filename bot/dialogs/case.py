@@ -26,6 +26,9 @@ from db.models import (
 )
 
 TOPIC_NAME_MAX = 128  # Telegram's limit for a forum topic's name
+CARD_STORY = 1200  # of the family's story on the card (escaped, it may grow fivefold)
+PART = 3800  # of a family's or a specialist's words per message, escaped: under 4,096
+CAPTION = 150  # of a caption's words: escaped and signed, under Telegram's 1,024
 
 
 class CaseAction(StrEnum):
@@ -104,7 +107,10 @@ def card_text(
     lines.append(_("<b>Contact:</b> {contact}").format(contact=contact))
     if assessment:
         lines.append(_("<b>Self-assessment:</b> {summary}").format(summary=assessment))
-    lines += ["", _("<b>What happened:</b>"), escape(request.summary or _("(not written)"))]
+    story = request.summary or _("(not written)")
+    if len(story) > CARD_STORY:  # the card must fit one message; the rest follows it
+        story = story[:CARD_STORY] + "…"
+    lines += ["", _("<b>What happened:</b>"), escape(story)]
     if attachments:
         lines.append(
             ngettext(
@@ -163,11 +169,38 @@ def not_allowed_text() -> str:
     return _("Only the specialists of this queue can do this.")
 
 
+def parts(text: str, limit: int = PART) -> list[str]:
+    """Words split so that each part, escaped and signed, fits one message; cut at a line
+    break or a space where there is one."""
+    out = []
+    while len(escape(text)) > limit:
+        size = limit
+        while len(escape(text[:size])) > limit:
+            size -= 100
+        cut = max(text.rfind("\n", 0, size), text.rfind(" ", 0, size))
+        cut = cut if cut > size // 2 else size
+        out.append(text[:cut])
+        text = text[cut:].lstrip()
+    return [*out, text]
+
+
+def story_rest(request: HelpRequest) -> list[str]:
+    """What of the story did not fit the card, in messages to follow it."""
+    story = request.summary or ""
+    return (
+        [family_message_text(p) for p in parts(story[CARD_STORY:])]
+        if len(story) > CARD_STORY
+        else []
+    )
+
+
 def family_message_text(text: str) -> str:
     return _("👪 <b>Family:</b> {text}").format(text=escape(text))
 
 
 def family_media_caption(caption: str | None) -> str:
+    if caption and len(caption) > CAPTION:
+        caption = caption[:CAPTION] + "…"
     return _("👪 <b>Family</b>") + (f": {escape(caption)}" if caption else "")
 
 
@@ -209,6 +242,12 @@ def signature(person: Person) -> str:
 
 def to_family_text(person: Person, text: str) -> str:
     return f"{signature(person)}\n{escape(text)}"
+
+
+def to_family_caption(person: Person, caption: str | None) -> str:
+    if caption and len(caption) > CAPTION:
+        caption = caption[:CAPTION] + "…"
+    return to_family_text(person, caption) if caption else signature(person)
 
 
 def specialist_took_text(person: Person, number: int) -> str:

@@ -199,3 +199,22 @@ async def test_only_an_admin_links_a_group(app: App) -> None:
     await group.wait_message(contains="Only an administrator")
     async with app.db.session() as session:
         assert await QueueLinksRepo(session).get("irk_family") is None
+
+
+async def test_the_longest_story_and_a_long_answer_fit_telegrams_limits(app: App) -> None:
+    anna = app.emu.add_user(first_name="Анна", language_code="ru")
+    await staff(app, anna, Role.SPECIALIST, "irk_family")
+    group = app.emu.add_forum_group("Поддержка семьи", members=[anna])
+    await link(app, "irk_family", group.id)
+    parent = app.emu.add_user(language_code="en")
+    await legal_request(parent, "<&> " * 499)  # 1,996 characters, each escaped
+    await until(lambda: group.topics, what="the topic")
+    [thread] = group.topics
+    await group.wait_message(thread_id=thread, predicate=lambda m: bool(m.buttons))
+    await group.wait_message(thread_id=thread, contains="<&>")  # the rest of the story
+    card = next(m for m in group.history if m.buttons)
+    await group.click(anna, card.buttons[0][0], message_id=card.message_id)
+    await parent.wait_message("has taken your request")
+    await group.send(anna, "&" * 4000, thread_id=thread)
+    await parent.wait_message(contains="&&&")
+    # app's fixture fails the test if any call broke a limit (emu.violations)
