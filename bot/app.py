@@ -125,6 +125,8 @@ def create_dispatcher(
         work.handlers.update(followups.handlers())
         work.batch_handlers.update(followups.batch_handlers())
         await set_commands(bot, i18n, settings.default_locale)
+        if await work.recover():
+            logger.info("due work of the previous run is due again")
         if jobs is not None:
             jobs.add_job(
                 remind_drafts,

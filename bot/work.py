@@ -94,6 +94,13 @@ class WorkRunner:
         self._nudges.add(task)
         task.add_done_callback(self._nudges.discard)
 
+    async def recover(self) -> int:
+        """At start: what this machine's previous run was doing when it died is due again
+        now, not after STALE_AFTER."""
+        host = self.owner.rsplit(":", 1)[0]
+        async with self.db.session() as session, session.begin():
+            return await WorkRepo(session).release_host(host, self.owner, utcnow())
+
     async def drain(self, timeout: float) -> None:
         """On a graceful stop: let a tick in progress finish (a batch half-sent would otherwise
         wait for STALE_AFTER), for at most `timeout` seconds."""

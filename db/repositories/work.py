@@ -67,6 +67,18 @@ class WorkRepo:
             update(DueWork).where(DueWork.id == item_id).values(status=status, owner=None)
         )
 
+    async def release_host(self, host: str, but: str, now: datetime) -> int:
+        result = await self.session.execute(
+            update(DueWork)
+            .where(
+                DueWork.status == WorkStatus.WORKING,
+                DueWork.owner.startswith(f"{host}:"),
+                DueWork.owner != but,
+            )
+            .values(status=WorkStatus.PENDING, owner=None, due_at=now)
+        )
+        return int(getattr(result, "rowcount", 0))
+
     async def settle_many(self, item_ids: list[int], status: WorkStatus) -> None:
         if item_ids:
             await self.session.execute(

@@ -61,3 +61,17 @@ async def test_an_item_whose_worker_died_is_claimed_again_later(db: Database) ->
             "b", now + timedelta(minutes=6), 10, timedelta(minutes=5)
         )
     assert again.id == item.id and again.attempts == 2 and again.owner == "b"
+
+
+async def test_at_start_what_this_machines_last_run_held_is_due_at_once(db: Database) -> None:
+    now = utcnow()
+    async with db.session() as session, session.begin():
+        WorkRepo(session).add(WorkKind.ROUTE, 1, now)
+        WorkRepo(session).add(WorkKind.ROUTE, 2, now)
+    async with db.session() as session, session.begin():
+        await WorkRepo(session).claim("host-a:111", now, 1, timedelta(minutes=5))
+        await WorkRepo(session).claim("host-b:222", now, 1, timedelta(minutes=5))
+    async with db.session() as session, session.begin():
+        assert await WorkRepo(session).release_host("host-a", "host-a:333", now) == 1
+        again = await WorkRepo(session).claim("host-a:333", now, 10, timedelta(minutes=5))
+    assert [item.target_id for item in again] == [1]  # host-b's item is not ours to take
