@@ -25,6 +25,7 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.broadcaster import Broadcaster
 from bot.config import LOCALES, Settings
 from bot.dialogs.bursts import BurstGate
 from bot.followups import DRAFT_SCAN_MINUTES, FollowUpWork, remind_drafts
@@ -120,6 +121,10 @@ def create_dispatcher(
     jobs = create_scheduler(db, work) if scheduler else None
 
     async def on_startup(bot: Bot) -> None:
+        broadcaster = Broadcaster(bot, db, i18n, settings)
+        dp["broadcaster"] = broadcaster
+        if await broadcaster.recover():
+            logger.info("broadcast sends in flight at the last stop are reported unknown")
         work.handlers.update(QueueWork(bot, i18n, settings, queues, regions).handlers())
         followups = FollowUpWork(bot, db, i18n, settings, checkin_plans)
         work.handlers.update(followups.handlers())
@@ -128,6 +133,14 @@ def create_dispatcher(
         if await work.recover():
             logger.info("due work of the previous run is due again")
         if jobs is not None:
+            jobs.add_job(
+                broadcaster.tick,
+                "interval",
+                seconds=1,
+                id="broadcasts",
+                max_instances=1,
+                coalesce=True,
+            )
             jobs.add_job(
                 remind_drafts,
                 "interval",

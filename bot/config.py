@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Messages a second the bot sends at most, overall (Telegram allows about 30); per chat
     # it keeps to Telegram's own limits. 0 lifts the overall pacing (paid broadcasts).
     send_rate_limit: float = Field(default=28.0, ge=0, le=10_000)
+    # Broadcast messages a second (under SEND_RATE_LIMIT, so families' own conversations keep
+    # their share); 0 sends as fast as the overall pacing allows.
+    broadcast_rate: float = Field(default=25.0, ge=0, le=10_000)
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
 

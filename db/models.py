@@ -159,10 +159,13 @@ class BroadcastStatus(enum.StrEnum):
 
 class DeliveryStatus(enum.StrEnum):
     PENDING = "pending"
-    WORKING = "working"
+    WORKING = "working"  # being sent right now
     SENT = "sent"
     FAILED = "failed"
-    BLOCKED = "blocked"
+    BLOCKED = "blocked"  # the person blocked the bot (403)
+    # Being sent when the bot died: it may or may not have arrived, and is not guessed.
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
 
 
 class Person(Base):
@@ -401,8 +404,13 @@ class Broadcast(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    text: Mapped[str] = mapped_column(Text)
-    # Who receives it: {"region": ..., "locale": ..., "role": ...}; absent keys mean "any".
+    text: Mapped[str] = mapped_column(Text)  # Russian, HTML
+    text_en: Mapped[str | None] = mapped_column(Text)  # for people who chose English
+    media_kind: Mapped[str | None] = mapped_column(String(16))  # photo or document
+    media_file_id: Mapped[str | None] = mapped_column(String(256))
+    button_text: Mapped[str | None] = mapped_column(String(64))
+    button_url: Mapped[str | None] = mapped_column(String(512))
+    # Who receives it: {"regions": [...], "ages": [...], "locales": [...]}; empty is "any".
     segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[BroadcastStatus] = mapped_column(
         _enum(BroadcastStatus), default=BroadcastStatus.DRAFT
@@ -413,6 +421,9 @@ class Broadcast(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    # The coordinator's live progress message.
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import common, errors, fallback, groups, membership, parent, staff
+from bot.handlers import (
+    common,
+    coordinator,
+    errors,
+    fallback,
+    groups,
+    membership,
+    parent,
+    staff,
+)
 
 
 def build_router() -> Router:
@@ -15,6 +24,7 @@ def build_router() -> Router:
         common.create_consent_router(),  # then: a new notice is agreed to before all else
         membership.create_router(),
         staff.create_router(),  # the service's side: staff groups and staff commands
+        coordinator.create_router(),  # broadcasts
         parent.create_router(),  # the family's flows, once onboarded
         common.create_router(),
         groups.create_router(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -15,6 +16,10 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
 logger = logging.getLogger(__name__)
+
+# Set by a sender that handles Telegram's back-pressure itself (the broadcaster pauses all
+# its sending on a 429, not just the one call).
+own_backoff: ContextVar[bool] = ContextVar("own_backoff", default=False)
 
 
 class RetryMiddleware(BaseRequestMiddleware):
@@ -35,7 +40,7 @@ class RetryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if method.__api_method__ == GetUpdates.__api_method__:
+        if method.__api_method__ == GetUpdates.__api_method__ or own_backoff.get():
             # aiogram's polling loop backs off by itself.
             return await make_request(bot, method)
         attempt = 1

@@ -2,6 +2,7 @@
 
 from db.repositories.assessments import AssessmentsRepo
 from db.repositories.audit import AuditRepo
+from db.repositories.broadcasts import BroadcastsRepo
 from db.repositories.drafts import DraftsRepo
 from db.repositories.family import FamilyMessagesRepo, RequestsRepo
 from db.repositories.followups import FollowUpsRepo
@@ -18,6 +19,7 @@ from db.repositories.work import WorkRepo
 __all__ = [
     "AssessmentsRepo",
     "AuditRepo",
+    "BroadcastsRepo",
     "DraftsRepo",
     "FamilyMessagesRepo",
     "FollowUpsRepo",

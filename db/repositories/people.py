@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Person, Role
@@ -43,3 +43,15 @@ class PeopleRepo:
             select(Person).where(Person.role.in_(list(roles)), Person.is_active.is_(True))
         )
         return list(result.all())
+
+    async def by_telegram_ids(self, telegram_ids: list[int]) -> dict[int, Person]:
+        result = await self.session.scalars(
+            select(Person).where(Person.telegram_id.in_(telegram_ids))
+        )
+        return {p.telegram_id: p for p in result.all()}
+
+    async def mark_unreachable(self, telegram_ids: list[int]) -> None:
+        """Telegram said 403 for these: never message them again until they return."""
+        await self.session.execute(
+            update(Person).where(Person.telegram_id.in_(telegram_ids)).values(is_active=False)
+        )

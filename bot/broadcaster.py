@@ -1,0 +1,230 @@
+"""Sending a broadcast: paced under BROADCAST_RATE (and Telegram's per-chat limit, through the
+Bot's own pacing), a few sends in flight at once so families' conversations stay
+responsive, a 429 pausing all of it for its retry_after, 5xx and timeouts retried a few
+times. Each delivery is claimed before its send and recorded after it; what was in flight
+when the bot died is reported as unknown on the next start, never sent twice or guessed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.dialogs import broadcast as bd
+from bot.dialogs.onboarding import unprompted
+from bot.middlewares.retry import own_backoff
+from bot.services import broadcasts
+from db.base import utcnow
+from db.models import Broadcast, BroadcastStatus, DeliveryStatus, Person
+from db.repositories import BroadcastsRepo, PeopleRepo
+from db.session import Database
+
+logger = logging.getLogger(__name__)
+
+SLOTS = 4  # sends in flight at once: families' replies never queue behind more
+BATCH = 50
+TRIES = 3  # for 5xx and timeouts
+PROGRESS_EVERY = 3.0  # seconds between edits of the coordinator's progress message
+
+
+@dataclass(frozen=True)
+class Recipient:
+    delivery_id: int
+    chat_id: int
+    locale: str | None
+
+
+class Broadcaster:
+    def __init__(self, bot: Bot, db: Database, i18n: I18n, settings: Settings) -> None:
+        self.bot = bot
+        self.db = db
+        self.i18n = i18n
+        self.settings = settings
+        self.interval = 1 / settings.broadcast_rate if settings.broadcast_rate else 0.0
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self._next = 0.0  # the earliest moment of the next send
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+        self._progress_at = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def nudge(self) -> None:
+        """A broadcast was just committed: start sending now, in a task of its own (never in
+        the coordinator's update, whose unit of work is still open)."""
+        task = asyncio.get_running_loop().create_task(self.tick(), context=contextvars.Context())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def recover(self) -> int:
+        async with self.db.session() as session, session.begin():
+            return await BroadcastsRepo(session).unknown_after_crash()
+
+    async def tick(self) -> None:
+        """Start what is due and send what is pending (APScheduler, every second)."""
+        if self._lock.locked():
+            return
+        async with self._lock:
+            async with self.db.session() as session, session.begin():
+                active = await BroadcastsRepo(session).active(utcnow())
+                for broadcast in active:
+                    if broadcast.status is BroadcastStatus.SCHEDULED:
+                        broadcast.status, broadcast.started_at = BroadcastStatus.SENDING, utcnow()
+            for broadcast in active:
+                await self._run(broadcast.id)
+
+    async def _run(self, broadcast_id: int) -> None:
+        while True:
+            async with self.db.session() as session, session.begin():
+                repo = BroadcastsRepo(session)
+                broadcast = await repo.get(broadcast_id)
+                if broadcast is None or broadcast.status is not BroadcastStatus.SENDING:
+                    return
+                rows = await repo.claim(broadcast_id, self.owner, BATCH)
+                people = await self._discreet([r[1] for r in rows], session)
+            if not rows:
+                await self._finish(broadcast_id)
+                return
+            recipients = [Recipient(*row) for row in rows]
+            slots = asyncio.Semaphore(SLOTS)
+            results = await asyncio.gather(
+                *(self._deliver(slots, broadcast, r, people.get(r.chat_id)) for r in recipients)
+            )
+            await self._record(recipients, results)
+            await self._show_progress(broadcast_id)
+
+    async def _discreet(self, chat_ids: list[int], session: AsyncSession) -> dict[int, Person]:
+        """The recipients, for discreet mode's neutral first line."""
+        return await PeopleRepo(session).by_telegram_ids(chat_ids) if chat_ids else {}
+
+    async def _turn(self) -> None:
+        """Wait for this send's slot under the broadcast rate, and out of any 429 pause."""
+        now = time.monotonic()
+        at = max(now, self._next, self._paused_until)
+        self._next = at + self.interval
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    async def _deliver(
+        self,
+        slots: asyncio.Semaphore,
+        broadcast: Broadcast,
+        recipient: Recipient,
+        person: Person | None,
+    ) -> DeliveryStatus:
+        async with slots:
+            tries = 0
+            while True:
+                await self._turn()
+                try:
+                    await self._send(broadcast, recipient, person)
+                    return DeliveryStatus.SENT
+                except TelegramRetryAfter as exc:  # everyone waits, then this one again
+                    self._paused_until = time.monotonic() + exc.retry_after
+                    logger.warning("broadcast: flood control, pausing %ss", exc.retry_after)
+                except TelegramForbiddenError:
+                    return DeliveryStatus.BLOCKED
+                except TelegramBadRequest as exc:
+                    logger.info("broadcast: a message refused: %s", exc.message)
+                    return DeliveryStatus.FAILED
+                except (TelegramServerError, TelegramNetworkError) as exc:
+                    tries += 1
+                    if tries >= TRIES:
+                        logger.warning("broadcast: gave up a send: %s", type(exc).__name__)
+                        return DeliveryStatus.FAILED
+                    await asyncio.sleep(0.5 * 2**tries)
+                except TelegramAPIError as exc:
+                    logger.warning("broadcast: a send failed: %s", type(exc).__name__)
+                    return DeliveryStatus.FAILED
+
+    async def _send(
+        self, broadcast: Broadcast, recipient: Recipient, person: Person | None
+    ) -> None:
+        english = recipient.locale == "en" and broadcast.text_en
+        text = broadcast.text_en if english and broadcast.text_en else broadcast.text
+        with self.i18n.context(), self.i18n.use_locale("en" if english else "ru"):
+            markup: InlineKeyboardMarkup = bd.delivered_keyboard(broadcast)
+            if person is not None:
+                text = unprompted(person, text)
+        token = own_backoff.set(True)
+        try:
+            if broadcast.media_kind == "photo" and broadcast.media_file_id:
+                await self.bot.send_photo(
+                    recipient.chat_id, broadcast.media_file_id, caption=text, reply_markup=markup
+                )
+            elif broadcast.media_kind == "document" and broadcast.media_file_id:
+                await self.bot.send_document(
+                    recipient.chat_id, broadcast.media_file_id, caption=text, reply_markup=markup
+                )
+            else:
+                await self.bot.send_message(recipient.chat_id, text, reply_markup=markup)
+        finally:
+            own_backoff.reset(token)
+
+    async def _record(self, recipients: list[Recipient], results: list[DeliveryStatus]) -> None:
+        async with self.db.session() as session, session.begin():
+            repo = BroadcastsRepo(session)
+            for status in set(results):
+                ids = [
+                    r.delivery_id for r, s in zip(recipients, results, strict=True) if s is status
+                ]
+                extra = {"sent_at": utcnow()} if status is DeliveryStatus.SENT else {}
+                await repo.settle(ids, status, **extra)
+            blocked = [
+                r.chat_id for r, s in zip(recipients, results, strict=True)
+                if s is DeliveryStatus.BLOCKED
+            ]  # fmt: skip
+            if blocked:
+                await PeopleRepo(session).mark_unreachable(blocked)
+
+    async def _show_progress(self, broadcast_id: int, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self._progress_at < PROGRESS_EVERY:
+            return
+        self._progress_at = now
+        async with self.db.session() as session:
+            broadcast = await BroadcastsRepo(session).get(broadcast_id)
+            if broadcast is None or broadcast.progress_chat_id is None:
+                return
+            figures = await broadcasts.progress(session, broadcast)
+            author = await PeopleRepo(session).get(broadcast.author_id or 0)
+        locale = (author.locale if author else None) or self.settings.default_locale
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            text = bd.progress_text(broadcast, figures, self.settings.broadcast_rate, final)
+            markup = None if final else bd.progress_keyboard(broadcast.id)
+        try:
+            await self.bot.edit_message_text(
+                text,
+                chat_id=broadcast.progress_chat_id,
+                message_id=broadcast.progress_message_id,
+                reply_markup=markup,
+            )
+        except TelegramAPIError as exc:
+            logger.info("broadcast progress not shown: %s", type(exc).__name__)
+
+    async def _finish(self, broadcast_id: int) -> None:
+        async with self.db.session() as session, session.begin():
+            broadcast = await BroadcastsRepo(session).get(broadcast_id)
+            if broadcast is None or broadcast.status is not BroadcastStatus.SENDING:
+                return
+            figures = await broadcasts.progress(session, broadcast)
+            broadcast.status, broadcast.finished_at = BroadcastStatus.DONE, utcnow()
+            broadcast.sent, broadcast.failed = figures.sent, figures.failed + figures.blocked
+        await self._show_progress(broadcast_id, final=True)
