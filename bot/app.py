@@ -134,7 +134,7 @@ def create_dispatcher(
             logger.info("due work of the previous run is due again")
         if jobs is not None:
             jobs.add_job(
-                broadcaster.tick,
+                broadcaster.kick,
                 "interval",
                 seconds=1,
                 id="broadcasts",
@@ -156,6 +156,8 @@ def create_dispatcher(
         if jobs is not None and jobs.running:
             jobs.shutdown(wait=False)
         await work.drain(WORK_DRAIN_SECONDS)
+        if "broadcaster" in dp.workflow_data:
+            await dp["broadcaster"].drain(WORK_DRAIN_SECONDS)
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)

@@ -7,6 +7,7 @@ when the bot died is reported as unknown on the next start, never sent twice or 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import os
@@ -40,7 +41,9 @@ from db.session import Database
 logger = logging.getLogger(__name__)
 
 SLOTS = 4  # sends in flight at once: families' replies never queue behind more
-BATCH = 50
+# Deliveries claimed at a time: no more than are sent at once, so a crash leaves at most
+# SLOTS of them "unknown".
+BATCH = SLOTS
 TRIES = 3  # for 5xx and timeouts
 PROGRESS_EVERY = 3.0  # seconds between edits of the coordinator's progress message
 
@@ -65,6 +68,7 @@ class Broadcaster:
         self._lock = asyncio.Lock()
         self._progress_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     def nudge(self) -> None:
         """A broadcast was just committed: start sending now, in a task of its own (never in
@@ -72,6 +76,20 @@ class Broadcaster:
         task = asyncio.get_running_loop().create_task(self.tick(), context=contextvars.Context())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def kick(self) -> None:
+        """The scheduler's job: start a tick unless one is running, and return at once (a
+        tick may send for minutes; the job must not look stuck)."""
+        if not self._lock.locked():
+            self.nudge()
+
+    async def drain(self, timeout: float) -> None:
+        """A graceful stop: no new batch; the one in flight is finished and recorded (so
+        nothing of it becomes "unknown"), for at most `timeout` seconds."""
+        self._stopping = True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout), self._lock:
+                pass
 
     async def recover(self) -> int:
         async with self.db.session() as session, session.begin():
@@ -91,7 +109,7 @@ class Broadcaster:
                 await self._run(broadcast.id)
 
     async def _run(self, broadcast_id: int) -> None:
-        while True:
+        while not self._stopping:
             async with self.db.session() as session, session.begin():
                 repo = BroadcastsRepo(session)
                 broadcast = await repo.get(broadcast_id)

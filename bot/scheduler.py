@@ -65,7 +65,7 @@ def create_scheduler(db: Database, work: WorkRunner | None = None) -> AsyncIOSch
     )
     if work is not None:
         scheduler.add_job(
-            work.tick,
+            work.kick,
             "interval",
             seconds=WORK_TICK_SECONDS,
             id="due_work",

@@ -94,6 +94,12 @@ class WorkRunner:
         self._nudges.add(task)
         task.add_done_callback(self._nudges.discard)
 
+    async def kick(self) -> None:
+        """The scheduler's job: a tick in a task of its own unless one is running; returns
+        at once, so a long tick does not make the job look stuck."""
+        if not self._lock.locked():
+            self.nudge()
+
     async def recover(self) -> int:
         """At start: what this machine's previous run was doing when it died is due again
         now, not after STALE_AFTER."""

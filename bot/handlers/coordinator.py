@@ -11,6 +11,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcaster import Broadcaster
@@ -18,7 +19,7 @@ from bot.config import Settings
 from bot.dialogs import broadcast as bd
 from bot.dialogs.checkin import local_time
 from bot.dialogs.ui import show
-from bot.services import broadcasts, reminders
+from bot.services import broadcasts, people, reminders
 from bot.services.broadcasts import Segment
 from bot.services.regions import Regions
 from db.base import utcnow
@@ -139,6 +140,7 @@ async def on_action(
     bot: Bot,
     settings: Settings,
     broadcaster: Broadcaster,
+    i18n: I18n,
 ) -> None:
     action, current = callback_data.action, await state.get_state()
     if action is bd.ComposeAction.CANCEL or person.role not in LEADS:
@@ -149,7 +151,7 @@ async def on_action(
     elif action is bd.ComposeAction.PREVIEW:
         await _preview(query, person, state, session, bot)
     elif action is bd.ComposeAction.SEND:
-        await _start(query, person, state, session, bot, None)
+        await _start(query, person, state, session, bot, i18n, None)
         await session.commit()  # durable before the sender, in a task of its own, reads it
         broadcaster.nudge()
     elif action is bd.ComposeAction.SCHEDULE:
@@ -210,10 +212,13 @@ async def _start(
     state: FSMContext,
     session: AsyncSession,
     bot: Bot,
+    i18n: I18n,
     at: tuple[datetime, str] | None,
 ) -> None:
     data = await state.get_data()
     await state.clear()
+    if person.locale is None:  # the progress, edited later, speaks the composer's language
+        people.set_locale(person, i18n.current_locale)
     broadcast = await broadcasts.create(session, person, data)
     count = await broadcasts.start(session, broadcast, person, at[0] if at else None)
     chat_id = event.from_user.id if event.from_user else 0
@@ -234,6 +239,7 @@ async def on_schedule(
     session: AsyncSession,
     bot: Bot,
     settings: Settings,
+    i18n: I18n,
 ) -> None:
     tz = person.timezone or settings.timezone
     parsed = reminders.parse_when(message.text or "", utcnow(), tz)
@@ -242,7 +248,7 @@ async def on_schedule(
         return
     when = parsed[0]
     shown = local_time(when, tz, person.locale or "ru")
-    await _start(message, person, state, session, bot, (when, shown))
+    await _start(message, person, state, session, bot, i18n, (when, shown))
 
 
 async def on_stop(

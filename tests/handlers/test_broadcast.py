@@ -61,9 +61,9 @@ async def test_a_broadcast_reaches_each_subscriber_of_its_segment_once(app: App)
     reader = irkutsk[0]
     message = reader.history[-1]
     answer = await reader.wait_callback_answer(
-        await reader.click("🔕 Unsubscribe from news", message_id=message.message_id)
+        await reader.click("🔕 Отписаться от новостей", message_id=message.message_id)
     )
-    assert "not receive programme news" in answer["text"]
+    assert "больше не будут приходить" in answer["text"]  # in the family's language
     async with app.db.session() as session:
         person = await session.scalar(select(Person).where(Person.telegram_id == reader.id))
         statuses = (await session.scalars(select(BroadcastDelivery.status))).all()
