@@ -40,10 +40,10 @@ from db.session import Database
 
 logger = logging.getLogger(__name__)
 
-SLOTS = 4  # sends in flight at once: families' replies never queue behind more
-# Deliveries claimed at a time: no more than are sent at once, so a crash leaves at most
-# SLOTS of them "unknown".
-BATCH = SLOTS
+# Sends in flight at once: at Telegram's free pace a few are enough and families' replies
+# never queue behind more; with pacing lifted (paid broadcasts) more keep the pipe full.
+# Deliveries are claimed no more at a time, so a crash leaves at most that many "unknown".
+SLOTS, FAST_SLOTS = 4, 64
 TRIES = 3  # for 5xx and timeouts
 PROGRESS_EVERY = 3.0  # seconds between edits of the coordinator's progress message
 
@@ -62,6 +62,8 @@ class Broadcaster:
         self.i18n = i18n
         self.settings = settings
         self.interval = 1 / settings.broadcast_rate if settings.broadcast_rate else 0.0
+        fast = not settings.broadcast_rate or settings.broadcast_rate > 30
+        self.slots = FAST_SLOTS if fast else SLOTS
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._next = 0.0  # the earliest moment of the next send
         self._paused_until = 0.0
@@ -115,13 +117,13 @@ class Broadcaster:
                 broadcast = await repo.get(broadcast_id)
                 if broadcast is None or broadcast.status is not BroadcastStatus.SENDING:
                     return
-                rows = await repo.claim(broadcast_id, self.owner, BATCH)
+                rows = await repo.claim(broadcast_id, self.owner, self.slots)
                 people = await self._discreet([r[1] for r in rows], session)
             if not rows:
                 await self._finish(broadcast_id)
                 return
             recipients = [Recipient(*row) for row in rows]
-            slots = asyncio.Semaphore(SLOTS)
+            slots = asyncio.Semaphore(self.slots)
             results = await asyncio.gather(
                 *(self._deliver(slots, broadcast, r, people.get(r.chat_id)) for r in recipients)
             )
