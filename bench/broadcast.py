@@ -12,8 +12,8 @@ a fresh SQLite database with --recipients subscribers and one broadcast to all o
 * lifted — BROADCAST_RATE=0 and SEND_RATE_LIMIT=0 (as for paid broadcasts), the emulator's
   rate-limit model off: the messages per second the sender itself pushes (goal ≥ 1,000/s).
 
-Both print the sender process's memory (max RSS) before the broadcast and at its peak. Exit status non-zero if a family
-got no copy or two.
+Both print the sender process's memory (max RSS) before the broadcast and at its peak.
+Exit status non-zero if a family got no copy or two.
 """
 
 from __future__ import annotations
@@ -130,7 +130,8 @@ async def main() -> int:
         r = await run(args.recipients, rate)
         share = f"{r['rate'] / rate:.3f}" if rate else "—"
         print(f"{name:>7} {r['sent']:>6} {r['span']:>7.1f} {r['rate']:>8.1f} {share:>9} "
-              f"{r['limited']:>5} {r['wrong']:>6} {r['before']:>12.1f} → {r['peak']:>7.1f}")  # fmt: skip
+              f"{r['limited']:>5} {r['wrong']:>6} "
+              f"{r['before']:>12.1f} → {r['peak']:>7.1f}")  # fmt: skip
         failed |= bool(r["wrong"] or r["violations"])
     return 1 if failed else 0
 
