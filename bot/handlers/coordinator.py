@@ -247,7 +247,7 @@ async def on_schedule(
         await message.answer(bd.bad_time_text(), reply_markup=bd.skip_keyboard())
         return
     when = parsed[0]
-    shown = local_time(when, tz, person.locale or "ru")
+    shown = local_time(when, tz, person.locale or i18n.current_locale)
     await _start(message, person, state, session, bot, i18n, (when, shown))
 
 

@@ -3,8 +3,11 @@ once to each consenting subscriber of the segment, with a one-tap unsubscribe.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import insert, select
 
+from db.base import set_clock
 from db.models import BroadcastDelivery, DeliveryStatus, Person, Role
 from sandbox import TestUser
 from tests.handlers.conftest import App
@@ -71,3 +74,51 @@ async def test_a_broadcast_reaches_each_subscriber_of_its_segment_once(app: App)
     assert statuses == [DeliveryStatus.SENT] * 12
     await olga.send("/broadcasts")
     await olga.wait_message("sent 12 of 12")
+
+
+async def test_a_scheduled_broadcast_waits_for_its_time_and_bad_input_is_answered(
+    app: App,
+) -> None:
+    start = datetime(2027, 3, 15, 2, 0, tzinfo=UTC)  # Monday 05:00 in Moscow
+    now = [start]
+    set_clock(lambda: now[0])
+    try:
+        olga = app.emu.add_user(first_name="Ольга", language_code="en")
+        await staff(app, olga, Role.COORDINATOR)
+        families = [app.emu.add_user(language_code="ru") for _ in range(3)]
+        await _subscribers(app, families)
+        parent = app.emu.add_user(language_code="en")
+        await parent.send("/broadcast")  # not a coordinator
+        await parent.wait_message("Broadcasts are for coordinators")
+
+        await olga.send("/broadcast")
+        await olga.wait_message("Send the text in Russian")
+        await olga.send_sticker()
+        await olga.wait_message("Please send text here")
+        await olga.send("Клуб «Устойчивая семья» собирается в четверг")
+        await olga.wait_message("Add a photo")
+        await olga.send_photo()
+        await olga.wait_message("An English version")
+        await olga.send("The «Resilient family» club meets on Thursday")
+        await olga.wait_message("A link button")
+        await olga.send("no link here")
+        await olga.wait_message("Title | https://")
+        await olga.click("Skip »")
+        await olga.wait_message("Recipients now: 3")
+        await olga.click("👁 Preview")
+        await olga.wait_message("Recipients: 3")
+        await olga.click("🕒 Schedule")
+        await olga.wait_message("When?")
+        await olga.send("whenever")
+        await olga.wait_message("could not read that time")
+        await olga.send("15.03 12:00")  # Moscow time, the bot's TIMEZONE
+        await olga.wait_message("Scheduled for 15 March, 12:00")
+        broadcaster = app.dp["broadcaster"]
+        await broadcaster.tick()
+        assert not any(m.from_bot for u in families for m in u.history)  # not yet
+        now[0] = datetime(2027, 3, 15, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
+        await broadcaster.tick()
+        got = [m for u in families for m in u.history if "Устойчивая семья" in (m.text or "")]
+        assert len(got) == 3 and all("photo" in m.raw for m in got)
+    finally:
+        set_clock(None)
