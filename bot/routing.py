@@ -72,13 +72,15 @@ class QueueWork:
             await self._to_coordinators(session, request, queue.key)
             return
         chat_id, forum = link
-        thread_id = None
-        if forum:
+        # A topic opened by an earlier try (its card failed) is used again, not doubled.
+        thread_id = request.topic_thread_id if request.staff_chat_id == chat_id else None
+        if forum and thread_id is None:
             try:
                 topic = await self.bot.create_forum_topic(
                     chat_id, cd.topic_name(request, queue.short(self.settings.default_locale))
                 )
                 thread_id = topic.message_thread_id
+                request.staff_chat_id, request.topic_thread_id = chat_id, thread_id
             except TelegramBadRequest as exc:  # not a forum (any more), or no right to it
                 logger.warning("queue %s: no topic (%s); a card instead", queue.key, exc.message)
         text = await self._card(session, request, queue.name(self.settings.default_locale))

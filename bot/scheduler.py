@@ -10,7 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.services import chat_log
 from bot.work import WorkRunner
 from db.base import utcnow
-from db.repositories import InboxRepo
+from db.repositories import InboxRepo, WorkRepo
 from db.session import Database
 
 logger = logging.getLogger(__name__)
@@ -25,6 +25,15 @@ async def purge_handled_updates(db: Database) -> int:
     if removed:
         logger.info("purged %d handled update ids", removed)
     return removed
+
+
+DONE_WORK_TTL = timedelta(days=30)
+
+
+async def purge_done_work(db: Database) -> int:
+    """Due work that is done or cancelled is kept a month (for a look back), then dropped."""
+    async with db.session() as session, session.begin():
+        return await WorkRepo(session).delete_settled_before(utcnow() - DONE_WORK_TTL)
 
 
 async def purge_chat_log(db: Database) -> int:
@@ -62,6 +71,16 @@ def create_scheduler(db: Database, work: WorkRunner | None = None) -> AsyncIOSch
         max_instances=1,
         coalesce=True,
         next_run_time=_real_now() + timedelta(minutes=2),
+    )
+    scheduler.add_job(
+        purge_done_work,
+        "interval",
+        hours=6,
+        args=[db],
+        id="purge_done_work",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=_real_now() + timedelta(minutes=3),
     )
     if work is not None:
         scheduler.add_job(

@@ -359,7 +359,11 @@ class DueWork(Base):
     every overdue item once, and two ticks never take the same one."""
 
     __tablename__ = "due_work"
-    __table_args__ = (Index("ix_due_work_status_due_at", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_due_work_status_due_at", "status", "due_at"),
+        # A case's items are cancelled by target (take, close, a check-in's answer).
+        Index("ix_due_work_target_kind", "target_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[WorkKind] = mapped_column(_enum(WorkKind))

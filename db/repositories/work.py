@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import DueWork, WorkKind, WorkStatus
@@ -76,6 +76,15 @@ class WorkRepo:
                 DueWork.owner != but,
             )
             .values(status=WorkStatus.PENDING, owner=None, due_at=now)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    async def delete_settled_before(self, moment: datetime) -> int:
+        result = await self.session.execute(
+            delete(DueWork).where(
+                DueWork.status.in_([WorkStatus.DONE, WorkStatus.CANCELLED, WorkStatus.FAILED]),
+                DueWork.due_at < moment,
+            )
         )
         return int(getattr(result, "rowcount", 0))
 

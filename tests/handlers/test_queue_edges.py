@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from db.base import set_clock
-from db.models import HelpRequest, Person, RequestStatus, Role
+from db.models import DueWork, HelpRequest, Person, RequestStatus, Role, WorkKind, WorkStatus
 from db.repositories import QueueLinksRepo
 from tests.handlers.conftest import App
 from tests.handlers.personas import legal_request, link, staff
@@ -218,3 +218,28 @@ async def test_the_longest_story_and_a_long_answer_fit_telegrams_limits(app: App
     await group.send(anna, "&" * 4000, thread_id=thread)
     await parent.wait_message(contains="&&&")
     # app's fixture fails the test if any call broke a limit (emu.violations)
+
+
+async def test_a_card_that_fails_is_sent_again_into_the_same_topic(app: App) -> None:
+    now = [datetime(2027, 3, 15, 2, 0, tzinfo=UTC)]
+    set_clock(lambda: now[0])
+    try:
+        group = app.emu.add_forum_group("Поддержка семьи")
+        await link(app, "irk_family", group.id)
+        app.emu.faults.inject("sendMessage", status=500, times=3, chat_id=group.id)
+        parent = app.emu.add_user(language_code="en")
+        await legal_request(parent, "We need help with documents")
+        await until(lambda: _route_waits(app), timeout=15, what="the card to fail, and wait")
+        assert len(group.topics) == 1
+        now[0] += timedelta(minutes=1)  # past the retry's pause
+        await app.dp["work"].tick()
+        card = await group.wait_message(predicate=lambda m: bool(m.buttons))
+        assert len(group.topics) == 1 and card.thread_id in group.topics
+    finally:
+        set_clock(None)
+
+
+async def _route_waits(app: App) -> bool:
+    async with app.db.session() as session:
+        item = await session.scalar(select(DueWork).where(DueWork.kind == WorkKind.ROUTE))
+    return item is not None and item.status is WorkStatus.PENDING and item.attempts == 1

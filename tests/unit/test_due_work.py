@@ -75,3 +75,21 @@ async def test_at_start_what_this_machines_last_run_held_is_due_at_once(db: Data
         assert await WorkRepo(session).release_host("host-a", "host-a:333", now) == 1
         again = await WorkRepo(session).claim("host-a:333", now, 10, timedelta(minutes=5))
     assert [item.target_id for item in again] == [1]  # host-b's item is not ours to take
+
+
+async def test_settled_work_is_dropped_after_a_month_and_pending_work_never(db: Database) -> None:
+    from bot.scheduler import DONE_WORK_TTL, purge_done_work
+
+    old = utcnow() - DONE_WORK_TTL - timedelta(days=1)
+    async with db.session() as session, session.begin():
+        for target, status in enumerate(
+            [WorkStatus.DONE, WorkStatus.CANCELLED, WorkStatus.PENDING, WorkStatus.FAILED]
+        ):
+            session.add(DueWork(kind=WorkKind.ROUTE, target_id=target, due_at=old, status=status))
+        session.add(
+            DueWork(kind=WorkKind.ROUTE, target_id=9, due_at=utcnow(), status=WorkStatus.DONE)
+        )
+    assert await purge_done_work(db) == 3
+    async with db.session() as session:
+        left = sorted((await session.scalars(select(DueWork.target_id))).all())
+    assert left == [2, 9]  # the pending one, and the recent one

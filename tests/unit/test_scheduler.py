@@ -41,7 +41,11 @@ async def test_old_handled_update_ids_are_purged_recent_and_pending_ones_kept(
 
 def test_the_scheduler_only_ticks_known_jobs(db: Database) -> None:
     scheduler = create_scheduler(db)
-    assert [job.id for job in scheduler.get_jobs()] == ["purge_handled_updates", "purge_chat_log"]
+    assert [job.id for job in scheduler.get_jobs()] == [
+        "purge_handled_updates",
+        "purge_chat_log",
+        "purge_done_work",
+    ]
 
 
 async def test_message_ids_older_than_telegram_lets_a_bot_delete_are_purged(
