@@ -151,8 +151,10 @@ async def edit_in_staff(
             )  # fmt: skip
 
 
-async def note_in_case(bot: Bot, request: HelpRequest, text: str) -> None:
-    """A line from the bot in the case's topic (or under its card)."""
+async def note_in_case(
+    bot: Bot, request: HelpRequest, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """A line from the bot in the case's topic (or under its card in a plain group)."""
     if request.staff_chat_id is None:
         return
     try:
@@ -160,6 +162,7 @@ async def note_in_case(bot: Bot, request: HelpRequest, text: str) -> None:
             request.staff_chat_id,
             text,
             message_thread_id=request.topic_thread_id,
+            reply_markup=markup,
             reply_parameters=under_card(request),
         )
     except TelegramBadRequest as exc:

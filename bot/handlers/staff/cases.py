@@ -136,19 +136,6 @@ async def _followup(
     return request
 
 
-async def _in_case(bot: Bot, request: HelpRequest, text: str, markup: object = None) -> None:
-    """A message in the case's topic (or under its card in a plain group)."""
-    if request.staff_chat_id is None:
-        return
-    await bot.send_message(
-        request.staff_chat_id,
-        text,
-        message_thread_id=request.topic_thread_id,
-        reply_markup=markup,  # type: ignore[arg-type]
-        reply_parameters=relay.under_card(request),
-    )
-
-
 async def on_card_action(
     query: CallbackQuery,
     callback_data: cd.CaseCb,
@@ -164,12 +151,16 @@ async def on_card_action(
         return
     locale = (person.locale if person else None) or "ru"
     if callback_data.action is cd.CaseAction.CLOSE:
-        await _in_case(bot, request, cd.close_text(request.id), cd.close_keyboard(request.id))
+        await relay.note_in_case(
+            bot, request, cd.close_text(request.id), cd.close_keyboard(request.id)
+        )
     elif callback_data.action is cd.CaseAction.PRIORITY:
-        await _in_case(bot, request, cd.priority_text(request.id), cd.priority_keyboard(request.id))
+        await relay.note_in_case(
+            bot, request, cd.priority_text(request.id), cd.priority_keyboard(request.id)
+        )
     else:
         others = [(q.key, q.name(locale)) for q in queues.items if q.key != request.queue_key]
-        await _in_case(
+        await relay.note_in_case(
             bot, request, cd.transfer_text(request.id), cd.transfer_keyboard(request.id, others)
         )
 
@@ -245,7 +236,7 @@ async def on_reopen(
         return
     holder = await cases.holder_of(session, request)
     await relay.refresh(bot, request, queues, settings.default_locale, holder)
-    await _in_case(bot, request, cd.reopened_note(request.id, person.display_name or "—"))
+    await relay.note_in_case(bot, request, cd.reopened_note(request.id, person.display_name or "—"))
     number = request.id
     await _tell_family(
         bot, session, i18n, settings, request, lambda _family: cd.family_reopened_text(number)
@@ -406,7 +397,7 @@ async def on_template(
     )  # fmt: skip
     await show(query, cd.template_sent_text(text))
     if not await relay.to_family(bot, i18n, session, request, person, row):
-        await _in_case(bot, request, cd.blocked_text())
+        await relay.note_in_case(bot, request, cd.blocked_text())
 
 
 async def _case_of_message(message: Message, session: AsyncSession) -> HelpRequest | None:
