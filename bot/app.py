@@ -40,7 +40,7 @@ from bot.middlewares.pin_types import PinResponseTypes
 from bot.middlewares.retry import RetryMiddleware
 from bot.routing import QueueWork
 from bot.runner import UpdateRunner, call_until_up
-from bot.scheduler import create_scheduler
+from bot.scheduler import create_scheduler, every
 from bot.services.assessment import load_assessment
 from bot.services.checkins import load_checkins
 from bot.services.queues import load_queues
@@ -133,23 +133,9 @@ def create_dispatcher(
         if await work.recover():
             logger.info("due work of the previous run is due again")
         if jobs is not None:
-            jobs.add_job(
-                broadcaster.kick,
-                "interval",
-                seconds=1,
-                id="broadcasts",
-                max_instances=1,
-                coalesce=True,
-            )
-            jobs.add_job(
-                remind_drafts,
-                "interval",
-                minutes=DRAFT_SCAN_MINUTES,
-                args=[db, bot, i18n, settings, checkin_plans],
-                id="remind_drafts",
-                max_instances=1,
-                coalesce=True,
-            )
+            every(jobs, broadcaster.kick, seconds=1, job_id="broadcasts")
+            every(jobs, remind_drafts, db, bot, i18n, settings, checkin_plans,
+                  minutes=DRAFT_SCAN_MINUTES)  # fmt: skip
             jobs.start()
 
     async def on_shutdown() -> None:

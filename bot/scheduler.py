@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -50,46 +51,33 @@ def _real_now() -> datetime:
     return datetime.now(UTC)
 
 
+def every(
+    scheduler: AsyncIOScheduler,
+    job: Callable[..., Awaitable[object]],
+    *args: object,
+    first_in: timedelta = timedelta(),
+    job_id: str | None = None,
+    **interval: float,
+) -> None:
+    """An interval job that never overlaps itself and runs once after missed ticks."""
+    scheduler.add_job(
+        job,
+        "interval",
+        args=list(args),
+        id=job_id or job.__name__,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=_real_now() + first_in,
+        **interval,
+    )
+
+
 def create_scheduler(db: Database, work: WorkRunner | None = None) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        purge_handled_updates,
-        "interval",
-        hours=1,
-        args=[db],
-        id="purge_handled_updates",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=_real_now() + timedelta(minutes=1),
-    )
-    scheduler.add_job(
-        purge_chat_log,
-        "interval",
-        hours=1,
-        args=[db],
-        id="purge_chat_log",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=_real_now() + timedelta(minutes=2),
-    )
-    scheduler.add_job(
-        purge_done_work,
-        "interval",
-        hours=6,
-        args=[db],
-        id="purge_done_work",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=_real_now() + timedelta(minutes=3),
-    )
+    every(scheduler, purge_handled_updates, db, hours=1, first_in=timedelta(minutes=1))
+    every(scheduler, purge_chat_log, db, hours=1, first_in=timedelta(minutes=2))
+    every(scheduler, purge_done_work, db, hours=6, first_in=timedelta(minutes=3))
     if work is not None:
-        scheduler.add_job(
-            work.kick,
-            "interval",
-            seconds=WORK_TICK_SECONDS,
-            id="due_work",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=_real_now(),  # at start: whatever fell due while the bot was down
-        )
+        # At once at start: whatever fell due while the bot was down.
+        every(scheduler, work.kick, seconds=WORK_TICK_SECONDS, job_id="due_work")
     return scheduler
