@@ -111,7 +111,7 @@ class FollowUpWork:
                     outcomes.done.append(item.id)
                     continue
                 follow_up, family, request = row
-                if not family.is_active or family.checkins_paused or family.telegram_id < 0:
+                if not people.reachable(family) or family.checkins_paused:
                     follow_up.status = WorkStatus.CANCELLED
                     outcomes.done.append(item.id)
                     continue
@@ -120,9 +120,7 @@ class FollowUpWork:
                     outcomes.deferred.append((item.id, allowed))
                     continue
                 follow_up.status, follow_up.sent_at = WorkStatus.DONE, now
-                plan = self.plans.plan_for(
-                    request.outcome.value if request.outcome else "", request.help_kind.value
-                )
+                plan = self.plans.plan_of(request)
                 if plan is not None:
                     WorkRepo(session).add(WorkKind.CHECKIN_REMIND, follow_up.id,
                                           now + plan.remind_after, person_id=family.id)  # fmt: skip
@@ -180,13 +178,7 @@ class FollowUpWork:
         family, number, follow_up_id = found
         self._awake(family)
         request = await RequestsRepo(session).get(number)
-        plan = (
-            self.plans.plan_for(
-                request.outcome.value if request.outcome else "", request.help_kind.value
-            )
-            if request is not None
-            else None
-        )
+        plan = self.plans.plan_of(request) if request is not None else None
         if plan is not None:  # still no answer by then: the specialist is told
             WorkRepo(session).add(WorkKind.CHECKIN_ESCALATE, follow_up_id,
                                   utcnow() + plan.tell_after - plan.remind_after,
@@ -218,7 +210,7 @@ class FollowUpWork:
         if follow_up is None or follow_up.answer is not None:
             return None
         family = await PeopleRepo(session).get(follow_up.person_id)
-        if family is None or not family.is_active or family.checkins_paused:
+        if family is None or not people.reachable(family) or family.checkins_paused:
             return None
         return family, follow_up.request_id, follow_up.id
 
@@ -228,9 +220,7 @@ class FollowUpWork:
         if request is None or specialist is None or not specialist.is_active:
             return
         when = str(item.payload.get("when", ""))
-        link = topic_link(
-            request.staff_chat_id or 0, request.topic_thread_id, request.card_message_id
-        )
+        link = topic_link(request)
         with (
             self.i18n.context(),
             self.i18n.use_locale(specialist.locale or self.settings.default_locale),
@@ -257,7 +247,7 @@ async def remind_drafts(
     for person_id, kind in stale:
         async with db.session() as session:
             family = await PeopleRepo(session).get(person_id)
-            if family is None or not family.is_active or family.telegram_id < 0:
+            if family is None or not people.reachable(family):
                 continue
             tz = family.timezone or settings.timezone
             if plans.not_before(now, tz) > now:

@@ -66,7 +66,7 @@ async def to_family(
 ) -> bool:
     """Send a specialist's message to the family; False if the family blocked the bot."""
     family = await cases.family_of(session, request)
-    if family is None or not family.is_active or family.telegram_id < 0:
+    if family is None or not people.reachable(family):
         return False
     with i18n.context(), i18n.use_locale(family.locale or i18n.default_locale):
         try:
@@ -116,7 +116,7 @@ async def edit_in_family(
 ) -> None:
     """A specialist edited a message the family got: the family's copy follows."""
     family = await cases.family_of(session, request)
-    if family is None or row.family_message_id is None or family.telegram_id < 0:
+    if family is None or row.family_message_id is None or not people.reachable(family):
         return
     row.text = text
     with i18n.context(), i18n.use_locale(family.locale or i18n.default_locale):

@@ -26,12 +26,12 @@ from db.repositories import AssessmentsRepo, RequestsRepo
 logger = logging.getLogger(__name__)
 
 
-def topic_link(chat_id: int, thread_id: int | None, message_id: int | None) -> str:
-    """A t.me link members of a private supergroup can open."""
-    internal = str(chat_id).removeprefix("-100")
-    if thread_id is not None:
-        return f"https://t.me/c/{internal}/{thread_id}"
-    return f"https://t.me/c/{internal}/{message_id or 1}"
+def topic_link(request: HelpRequest) -> str:
+    """A t.me link to the case's topic (or card) that members of its group can open."""
+    internal = str(request.staff_chat_id or 0).removeprefix("-100")
+    if request.topic_thread_id is not None:
+        return f"https://t.me/c/{internal}/{request.topic_thread_id}"
+    return f"https://t.me/c/{internal}/{request.card_message_id or 1}"
 
 
 class QueueWork:
@@ -141,9 +141,7 @@ class QueueWork:
     async def _tell_duty(
         self, session: AsyncSession, request: HelpRequest, queue_key: str, queue_name: str
     ) -> None:
-        link = topic_link(
-            request.staff_chat_id or 0, request.topic_thread_id, request.card_message_id
-        )
+        link = topic_link(request)
         duty = await cases.on_duty(session, queue_key)
         for person in duty:
             await self._private(
@@ -184,9 +182,7 @@ class QueueWork:
             return
         name = queue.name(self.settings.default_locale)
         cases.escalate_later(session, request, queue.sla(request.priority))
-        link = topic_link(
-            request.staff_chat_id or 0, request.topic_thread_id, request.card_message_id
-        )
+        link = topic_link(request)
         text = cd.sla_reminder_text(request.id, name, link)
         if request.staff_chat_id is not None:
             await self.bot.send_message(
@@ -201,9 +197,7 @@ class QueueWork:
             return
         queue = self.queues.get(request.queue_key or "")
         name = queue.name(self.settings.default_locale) if queue else "—"
-        link = topic_link(
-            request.staff_chat_id or 0, request.topic_thread_id, request.card_message_id
-        )
+        link = topic_link(request)
         for person in await cases.coordinators(session):
             await self._private(person.telegram_id, cd.sla_escalation_text(request.id, name, link))
 

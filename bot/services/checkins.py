@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import people
 from bot.services.content import CONTENT_DIR, HELP_KINDS, ContentError, read_toml
 from db.base import utcnow
 from db.models import (
@@ -59,6 +60,12 @@ class CheckIns:
 
     def plan_for(self, outcome: str, kind: str) -> Plan | None:
         return next((p for p in self.plans if p.fits(outcome, kind)), None)
+
+    def plan_of(self, request: HelpRequest) -> Plan | None:
+        """The plan that follows this request's closing (none while it is open)."""
+        if request.outcome is None:
+            return None
+        return self.plan_for(request.outcome.value, request.help_kind.value)
 
     def not_before(self, at: datetime, timezone: str) -> datetime:
         """`at`, or the start of the next allowed hours in the family's time zone (UTC)."""
@@ -135,10 +142,8 @@ async def schedule(
     session: AsyncSession, request: HelpRequest, family: Person, checkins: CheckIns, tz: str
 ) -> list[FollowUp]:
     """After a closing: the check-ins of the plan that fits (none if the family paused them)."""
-    if request.outcome is None or family.checkins_paused or not family.is_active:
-        return []
-    plan = checkins.plan_for(request.outcome.value, request.help_kind.value)
-    if plan is None:
+    plan = checkins.plan_of(request)
+    if plan is None or family.checkins_paused or not people.reachable(family):
         return []
     closed = request.closed_at or utcnow()
     made = []

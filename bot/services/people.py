@@ -95,6 +95,12 @@ def decline_consent(session: AsyncSession, person: Person) -> None:
     audit_own(session, person, "consent.decline")
 
 
+def reachable(person: Person) -> bool:
+    """The bot may write to them: not blocked, not erased by /forget (an erased stub has a
+    negative id)."""
+    return person.is_active and person.telegram_id > 0
+
+
 def mark_unreachable(person: Person) -> None:
     """Telegram said 403: the person blocked the bot. Never message them again until they return."""
     person.is_active = False

@@ -22,7 +22,7 @@ from bot.dialogs import checkin as ck
 from bot.dialogs.onboarding import unprompted
 from bot.dialogs.ui import show
 from bot.handlers.fallback import message_content
-from bot.services import cases, checkins, reminders
+from bot.services import cases, checkins, people, reminders
 from bot.services.checkins import CheckIns
 from bot.services.queues import Queues
 from bot.services.templates import Templates
@@ -254,7 +254,7 @@ async def _tell_family(
 ) -> None:
     """Tell the family of a step of their case, in their own language (and discreetly)."""
     family = await cases.family_of(session, request)
-    if family is None or not family.is_active or family.telegram_id < 0:
+    if family is None or not people.reachable(family):
         return
     with i18n.use_locale(family.locale or settings.default_locale):
         text = unprompted(family, words(family))
