@@ -28,6 +28,7 @@ def check_content_or_exit() -> None:
     from bot.services.assessment import load_assessment
     from bot.services.checkins import load_checkins
     from bot.services.content import ContentError
+    from bot.services.points import load_points
     from bot.services.queues import load_queues
     from bot.services.red_flags import load_red_flags
     from bot.services.regions import load_regions
@@ -36,10 +37,12 @@ def check_content_or_exit() -> None:
 
     try:
         red_flags = load_red_flags()
-        load_regions()
+        regions = load_regions()
         load_services_map()
         load_assessment(red_flag_names=red_flags.flags)
-        load_templates(queues=load_queues())
+        queues = load_queues()
+        load_templates(queues=queues)
+        load_points(regions=regions, queues=queues)
         load_checkins()
     except ContentError as exc:
         _stop(str(exc), 2)

@@ -38,11 +38,13 @@ from bot.middlewares.pacing import Pacer, PaceSends
 from bot.middlewares.person import PersonMiddleware
 from bot.middlewares.pin_types import PinResponseTypes
 from bot.middlewares.retry import RetryMiddleware
+from bot.points_work import PointsDesk
 from bot.routing import QueueWork
 from bot.runner import UpdateRunner, call_until_up
 from bot.scheduler import create_scheduler, every
 from bot.services.assessment import load_assessment
 from bot.services.checkins import load_checkins
+from bot.services.points import load_points
 from bot.services.queues import load_queues
 from bot.services.red_flags import load_red_flags
 from bot.services.regions import load_regions
@@ -104,6 +106,7 @@ def create_dispatcher(
         services_map=load_services_map(regions=regions),
         assessment=load_assessment(red_flag_names=red_flags.flags),
         queues=queues,
+        points=load_points(regions=regions, queues=queues),
         templates=load_templates(queues=queues),
         checkin_plans=checkin_plans,
         work=work,
@@ -125,7 +128,11 @@ def create_dispatcher(
         dp["broadcaster"] = broadcaster
         if await broadcaster.recover():
             logger.info("broadcast sends in flight at the last stop are reported unknown")
-        work.handlers.update(QueueWork(bot, i18n, settings, queues, regions).handlers())
+        desk = PointsDesk(bot, i18n, settings, dp["points"], queues)
+        dp["points_desk"] = desk
+        work.handlers.update(desk.handlers())
+        routing = QueueWork(bot, i18n, settings, queues, regions, after_card=desk.post_card)
+        work.handlers.update(routing.handlers())
         followups = FollowUpWork(bot, db, i18n, settings, checkin_plans)
         work.handlers.update(followups.handlers())
         work.batch_handlers.update(followups.batch_handlers())

@@ -34,10 +34,20 @@ def topic_link(request: HelpRequest) -> str:
     return f"https://t.me/c/{internal}/{request.card_message_id or 1}"
 
 
+AfterCard = Callable[[AsyncSession, HelpRequest], Awaitable[None]]
+
+
 class QueueWork:
     def __init__(
-        self, bot: Bot, i18n: I18n, settings: Settings, queues: Queues, regions: Regions
+        self,
+        bot: Bot,
+        i18n: I18n,
+        settings: Settings,
+        queues: Queues,
+        regions: Regions,
+        after_card: AfterCard | None = None,
     ) -> None:
+        self.after_card = after_card  # e.g. a rental point's card with what is free
         self.bot = bot
         self.i18n = i18n
         self.settings = settings
@@ -102,6 +112,8 @@ class QueueWork:
                 reply_parameters=relay_under(card.message_id, thread_id),
             )  # fmt: skip
         await self._attachments(session, request, chat_id, thread_id, card.message_id)
+        if self.after_card is not None:
+            await self.after_card(session, request)
         await self._tell_duty(session, request, queue.key, queue.name(self.settings.default_locale))
 
     async def _card(self, session: AsyncSession, request: HelpRequest, queue_name: str) -> str:

@@ -283,6 +283,9 @@ class HelpRequest(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome))
     outcome_note: Mapped[str | None] = mapped_column(Text)
+    # A request for a thing or a place at a point (content/points.toml): {"point", "item",
+    # "age" | "people", "when"}; None for every other request.
+    resource: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     taken_at: Mapped[datetime | None]
@@ -352,6 +355,9 @@ class WorkKind(enum.StrEnum):
     CHECKIN_REMIND = "checkin_remind"  # no answer: one gentle reminder
     CHECKIN_ESCALATE = "checkin_escalate"  # still no answer: the specialist is told
     CALL_REMINDER = "call_reminder"  # a specialist's "call back at …" (target: a request)
+    RESERVATION_END = "reservation_end"  # a held item is released (target: a loan)
+    LOAN_REMIND = "loan_remind"  # a return date is near or here (target: a loan)
+    STAY_ENDING = "stay_ending"  # a stay nears its planned end: the team plans the next step
 
 
 class DueWork(Base):
@@ -515,3 +521,49 @@ class FsmRecord(Base):
     state: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LoanStatus(enum.StrEnum):
+    RESERVED = "reserved"  # held for the family, until `reserved_until`
+    ACTIVE = "active"  # an item lent out, or a place taken: the family has it
+    RETURNED = "returned"  # the item is back, or the family moved out
+    RELEASED = "released"  # a reservation ended unused (its time ran out or it was cancelled)
+
+
+class Stock(Base):
+    """How many of one kind of item (or place) a point has, by state. Changed only by one
+    conditional UPDATE each (db/repositories/points.py), so the counts stay exact when two
+    specialists press at once."""
+
+    __tablename__ = "stock"
+
+    point_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    free: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    lent: Mapped[int] = mapped_column(Integer, default=0)  # on loan, or places taken
+    written_off: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Loan(Base):
+    """One item held, lent and returned — or one stay at a crisis place — for a request.
+    Outlives /forget without the family: the thing is still on loan."""
+
+    __tablename__ = "loans"
+    __table_args__ = (Index("ix_loans_point_status", "point_key", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    point_key: Mapped[str] = mapped_column(String(32))
+    item_key: Mapped[str] = mapped_column(String(32))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("requests.id", ondelete="SET NULL"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    status: Mapped[LoanStatus] = mapped_column(_enum(LoanStatus))
+    reserved_until: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]  # handed over, or the day of arrival
+    due_at: Mapped[datetime | None]  # the return date, or the planned end of a stay
+    ended_at: Mapped[datetime | None]
+    extended: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

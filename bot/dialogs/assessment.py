@@ -200,6 +200,11 @@ def result_keyboard(result: Result, assessment_id: int) -> InlineKeyboardMarkup:
     ]
     if not result.help:
         rows.append([_button(_("🤝 Ask for help"), MenuCb(item=MenuItem.REQUEST))])
+    # What a point near the family has free now is one tap away too.
+    if HelpKind.RENTAL in result.help:
+        rows.append([_button(_("🧸 Things for the child"), MenuCb(item=MenuItem.THINGS))])
+    if HelpKind.CRISIS_HOUSING in result.help:
+        rows.append([_button(_("🏠 A safe place to stay"), MenuCb(item=MenuItem.SHELTER))])
     rows.append([_button(_("📍 Where to get help"), MenuCb(item=MenuItem.SERVICES))])
     rows.append([_button(_("🏠 Menu"), MenuCb(item=MenuItem.MAIN))])
     return InlineKeyboardMarkup(inline_keyboard=rows)

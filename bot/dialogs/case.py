@@ -107,10 +107,11 @@ def card_text(
     lines.append(_("<b>Contact:</b> {contact}").format(contact=contact))
     if assessment:
         lines.append(_("<b>Self-assessment:</b> {summary}").format(summary=assessment))
-    story = request.summary or _("(not written)")
-    if len(story) > CARD_STORY:  # the card must fit one message; the rest follows it
-        story = story[:CARD_STORY] + "…"
-    lines += ["", _("<b>What happened:</b>"), escape(story)]
+    if request.summary or request.resource is None:  # a point's request: its card follows
+        story = request.summary or _("(not written)")
+        if len(story) > CARD_STORY:  # the card must fit one message; the rest follows it
+            story = story[:CARD_STORY] + "…"
+        lines += ["", _("<b>What happened:</b>"), escape(story)]
     if attachments:
         lines.append(
             ngettext(

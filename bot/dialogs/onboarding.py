@@ -113,6 +113,8 @@ class MenuItem(StrEnum):
     DISCREET = "discreet"  # discreet mode on or off (from the settings)
     CHECKINS = "checkins"  # check-ins paused or on (from the settings)
     CLEAR_CHAT = "clear"  # delete the bot's messages of the last 48 hours (asks to confirm)
+    THINGS = "things"  # things for the child: the rental points near the family
+    SHELTER = "shelter"  # a safe place to stay: crisis places near the family
 
 
 class MenuCb(CallbackData, prefix="menu"):
@@ -280,6 +282,10 @@ def main_menu_keyboard(drafts: Collection[DraftKind] = ()) -> InlineKeyboardMark
             [_button(_("🆘 Emergency contacts"), MenuCb(item=MenuItem.SOS))],
             [_button(ask, MenuCb(item=MenuItem.REQUEST))],
             [_button(check, MenuCb(item=MenuItem.ASSESSMENT))],
+            [
+                _button(_("🧸 Things for the child"), MenuCb(item=MenuItem.THINGS)),
+                _button(_("🏠 A safe place to stay"), MenuCb(item=MenuItem.SHELTER)),
+            ],
             [
                 _button(_("📋 My requests"), MenuCb(item=MenuItem.MY)),
                 _button(_("📍 Where to get help"), MenuCb(item=MenuItem.SERVICES)),

@@ -27,6 +27,10 @@ async def load_person(
     return person
 
 
+async def by_id(session: AsyncSession, person_id: int) -> Person | None:
+    return await PeopleRepo(session).get(person_id)
+
+
 def audit_own(
     session: AsyncSession, person: Person, action: str, details: dict[str, object] | None = None
 ) -> None:

@@ -93,6 +93,10 @@ class RequestDraft:
     assessment_id: int | None = None
     step: str | None = None  # the dialog step the family was at
     reviewing: bool = False  # they have seen the summary: a changed field returns there
+    # A thing or a place at a point (bot/services/points.py): what is asked, and the point's
+    # queue, which takes it instead of the region's.
+    resource: dict[str, str] | None = None
+    queue_key: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +117,8 @@ class RequestDraft:
             assessment_id=data.get("assessment_id"),
             step=data.get("step"),
             reviewing=bool(data.get("reviewing")),
+            resource=data.get("resource"),
+            queue_key=data.get("queue_key"),
         )
 
     def count(self, kind: str) -> int:
@@ -215,6 +221,7 @@ async def submit(
             summary=draft.story or None,
             contact_method=draft.contact,
             contact_time=draft.time if draft.needs_time else None,
+            resource=dict(draft.resource) if draft.resource else None,
         )
     )
     messages = FamilyMessagesRepo(session)
@@ -258,7 +265,9 @@ async def _triage_and_route(
         recent_requests=recent,
         assessment_level=assessment.level if assessment else None,
     )
-    queue = queues.route(request.help_kind.value, person.region)
+    queue = queues.get(draft.queue_key or "") or queues.route(
+        request.help_kind.value, person.region
+    )
     request.priority = decided.priority
     request.triage = [{"code": r.code.value, "detail": r.detail} for r in decided.reasons]
     request.queue_key = queue.key
@@ -310,6 +319,18 @@ async def open_case(session: AsyncSession, person: Person) -> HelpRequest | None
     if not person.has_consent:
         return None
     return await RequestsRepo(session).open_of_person(person.id)
+
+
+async def open_for_resource(
+    session: AsyncSession, person: Person, resource: dict[str, str]
+) -> HelpRequest | None:
+    """The family's open request for the same thing at the same point, if there is one."""
+    for request in await RequestsRepo(session).of_person(person.id, 20):
+        data = request.resource or {}
+        same = (data.get("point"), data.get("item")) == (resource["point"], resource["item"])
+        if same and request.status in OPEN:
+            return request
+    return None
 
 
 async def history(session: AsyncSession, request: HelpRequest, limit: int) -> list[RequestMessage]:

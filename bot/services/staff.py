@@ -98,3 +98,13 @@ async def revoke(session: AsyncSession, admin: Person, person_id: int) -> Person
     await QueueStaffRepo(session).remove(person.id)
     _audit(session, admin, "role.revoke", person.id)
     return person
+
+
+async def queues_of(session: AsyncSession, person: Person) -> set[str]:
+    """The queues a specialist works in."""
+    return {m.queue_key for m in await QueueStaffRepo(session).of_person(person.id)}
+
+
+async def queues_of_chat(session: AsyncSession, chat_id: int) -> list[str]:
+    """The queues whose staff group this chat is."""
+    return [link.queue_key for link in await QueueLinksRepo(session).of_chat(chat_id)]

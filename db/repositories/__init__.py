@@ -11,6 +11,7 @@ from db.repositories.fsm import FsmRepo
 from db.repositories.inbox import InboxRepo
 from db.repositories.invites import InvitesRepo
 from db.repositories.people import PeopleRepo
+from db.repositories.points import LoansRepo, StockRepo
 from db.repositories.queues import QueueLinksRepo, QueueStaffRepo
 from db.repositories.sent import SentMessagesRepo
 from db.repositories.stats import StatsRepo
@@ -27,11 +28,13 @@ __all__ = [
     "FsmRepo",
     "InboxRepo",
     "InvitesRepo",
+    "LoansRepo",
     "PeopleRepo",
     "QueueLinksRepo",
     "QueueStaffRepo",
     "RequestsRepo",
     "SentMessagesRepo",
     "StatsRepo",
+    "StockRepo",
     "WorkRepo",
 ]

@@ -12,6 +12,7 @@ from bot.handlers.parent import (
     checkin,
     edits,
     my_requests,
+    points,
     request,
     services_map,
 )
@@ -37,5 +38,6 @@ def create_router() -> Router:
         assessment.create_router(),
         edits.create_router(),
         checkin.create_router(),
+        points.create_router(),
     )
     return router

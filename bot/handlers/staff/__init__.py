@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers.staff import cases, link, private
+from bot.handlers.staff import cases, link, points, private
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.include_routers(private.create_router(), link.create_router(), cases.create_router())
+    router.include_routers(
+        private.create_router(),
+        link.create_router(),
+        points.create_router(),  # before the cases: /stock in a topic is not for the family
+        cases.create_router(),
+    )
     return router

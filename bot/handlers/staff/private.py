@@ -10,10 +10,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.dialogs import points as pd
 from bot.dialogs import staff as sd
 from bot.dialogs.ui import show
 from bot.services import people, staff
+from bot.services import points as pts
 from bot.services.overview import queues_overview
+from bot.services.points import Points
 from bot.services.queues import Queues
 from db.base import utcnow
 from db.models import Person, Role
@@ -141,7 +144,7 @@ async def on_revoke(
 
 
 async def on_queues(
-    message: Message, person: Person, session: AsyncSession, queues: Queues
+    message: Message, person: Person, session: AsyncSession, queues: Queues, points: Points
 ) -> None:
     if person.role not in (Role.COORDINATOR, Role.ADMIN):
         await message.answer(sd.not_staff_text())
@@ -149,7 +152,8 @@ async def on_queues(
     locale = person.locale or "ru"
     rows = await queues_overview(session, queues, utcnow())
     names = {q.key: q.name(locale) for q in queues.items}
-    await message.answer(sd.overview_text(rows, names, locale))
+    stock = pd.figures_lines(await pts.figures(session, points), locale)
+    await message.answer(sd.overview_text(rows, names, locale) + "\n\n" + "\n".join(stock))
 
 
 def create_router() -> Router:
