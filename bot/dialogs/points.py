@@ -26,15 +26,17 @@ from bot.services.points import (
     Asked,
     Change,
     Counts,
+    NotAPointRequest,
     Party,
     Point,
     PointFigures,
     Points,
     Thing,
     When,
+    asked,
 )
 from bot.services.regions import Regions
-from db.models import HelpKind, Loan, LoanStatus
+from db.models import HelpKind, HelpRequest, Loan, LoanStatus
 
 # ------------------------------------------------------------------ the family's side
 
@@ -312,6 +314,15 @@ def when_keyboard(kind: str, point: Point, thing: str, who: str) -> InlineKeyboa
     ]
     rows.append([_button(_("« Back"), PtCb(k=k, s=Step.POINT, i=thing, p=point.key))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def asked_line(points: Points, request: HelpRequest, locale: str) -> str | None:
+    """What a request for a thing or a place asks, for «My requests»."""
+    try:
+        a = asked(points, request)
+    except NotAPointRequest:
+        return None
+    return f"{escape(a.thing.name(locale))} — {escape(a.point.name(locale))}"
 
 
 def review_text(kind: str, a: Asked, locale: str) -> str:

@@ -523,7 +523,11 @@ def my_list_keyboard(requests: list[HelpRequest]) -> InlineKeyboardMarkup:
 
 
 def my_request_text(
-    request: HelpRequest, history: list[RequestMessage], timezone: str, locale: str
+    request: HelpRequest,
+    history: list[RequestMessage],
+    timezone: str,
+    locale: str,
+    about: str | None = None,
 ) -> str:
     lines = [
         _("<b>Request № {number}</b> · {kind}").format(
@@ -532,6 +536,8 @@ def my_request_text(
         _("Sent: {date}").format(date=_date(request.created_at, timezone, locale)),
         _("Status: {status}").format(status=status_name(request.status)),
     ]
+    if about:  # a thing or a place at a point
+        lines += ["", about]
     if request.summary:
         lines += ["", escape(_short(request.summary, 500))]
     if history:

@@ -251,3 +251,33 @@ async def test_a_mother_asks_for_a_place_tonight_is_accepted_and_moves_out(
     await parent.wait_message("all the best in your new place")
     row = await _stock(app, "irk_crisis_flat", "mother_child")
     assert (row.free, row.lent) == (2, 0)
+
+
+async def test_my_requests_names_the_thing_and_stock_refuses_outsiders_politely(
+    app: App, clock: list[datetime]
+) -> None:
+    [anna], group = await _point_team(app, "irk_rental", "Анна")
+    await _add_stock(group, anna, "Коляска", 1)
+    parent = app.emu.add_user(language_code="en")
+    await onboard(parent)
+    await _ask_for_pram(parent)
+    await parent.send("/my")
+    listing = await parent.wait_message("My requests")
+    await parent.click(listing.buttons[0][0])
+    shown = await parent.wait_message("Request № 1")
+    assert "Pram — «Moy malysh» social rental point" in (shown.text or "")
+    # A parent's /stock, and a forged "hold" from a stranger in the point's group.
+    await parent.send("/stock")
+    await parent.wait_message("is for the staff of a rental point")
+    card_id = await _card(group)
+    stranger = app.emu.add_user(first_name="Чужой", language_code="ru")
+    group.add_member(stranger)
+    answer = await group.click(stranger, "📌 Придержать на 48 ч", message_id=card_id)
+    assert (await group.wait_callback_answer(answer)).get("show_alert") is True
+    assert (await _stock(app, "irk_malysh", "pram")).free == 1
+
+    admin = app.emu.add_user(first_name="Вера", language_code="ru")
+    await staff(app, admin, Role.COORDINATOR)
+    await admin.send("/queues")
+    overview = await admin.wait_message("Пункты проката")
+    assert "выдано 0, отложено 0, свободно 1, ждут 1" in (overview.text or "")

@@ -14,11 +14,13 @@ from bot import relay
 from bot.config import Settings
 from bot.dialogs import case as cd
 from bot.dialogs import onboarding as ob
+from bot.dialogs import points as pd
 from bot.dialogs import request as rq
 from bot.dialogs.bursts import BurstGate
 from bot.dialogs.ui import show
 from bot.handlers.fallback import message_content
 from bot.services import cases, requests
+from bot.services.points import Points
 from bot.services.red_flags import RedFlags
 from db.models import HelpRequest, Person
 
@@ -54,12 +56,13 @@ async def show_request(
     person: Person,
     session: AsyncSession,
     settings: Settings,
+    points: Points,
     lead: str = "",
 ) -> None:
     history = await requests.history(session, request, HISTORY)
-    text = rq.my_request_text(
-        request, history, person.timezone or settings.timezone, person.locale or "ru"
-    )
+    locale = person.locale or "ru"
+    about = pd.asked_line(points, request, locale)
+    text = rq.my_request_text(request, history, person.timezone or settings.timezone, locale, about)
     await show(event, f"{lead}\n\n{text}" if lead else text, rq.my_request_keyboard(request))
 
 
@@ -70,6 +73,7 @@ async def on_my_button(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
+    points: Points,
 ) -> None:
     action = callback_data.action
     if action is rq.MyAction.LIST:
@@ -86,7 +90,7 @@ async def on_my_button(
     elif action is rq.MyAction.CANCEL and request.status in requests.OPEN:
         await show(query, rq.cancel_text(request.id), rq.cancel_keyboard(request.id))
     else:  # OPEN, or a button of a request closed meanwhile
-        await show_request(query, request, person, session, settings)
+        await show_request(query, request, person, session, settings, points)
 
 
 async def on_cancel(
@@ -96,6 +100,7 @@ async def on_cancel(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
+    points: Points,
 ) -> None:
     request = await _own(query, person, state, session, callback_data.request)
     if request is None:
@@ -103,7 +108,9 @@ async def on_cancel(
     try:
         await requests.cancel(session, person, request, callback_data.reason)
     except requests.RequestClosed:
-        await show_request(query, request, person, session, settings, rq.request_closed_text())
+        await show_request(
+            query, request, person, session, settings, points, rq.request_closed_text()
+        )
         return
     await show(query, rq.cancelled_text(request.id), rq.submitted_keyboard())
 
@@ -115,11 +122,12 @@ async def on_add_done(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
+    points: Points,
 ) -> None:
     await state.clear()
     request = await _own(query, person, state, session, callback_data.request)
     if request is not None:
-        await show_request(query, request, person, session, settings)
+        await show_request(query, request, person, session, settings, points)
 
 
 async def on_add_message(
@@ -128,6 +136,7 @@ async def on_add_message(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
+    points: Points,
     bursts: BurstGate,
     red_flags: RedFlags,
     bot: Bot,
@@ -147,7 +156,9 @@ async def on_add_message(
         )  # fmt: skip
     except requests.RequestClosed:
         await state.clear()
-        await show_request(message, request, person, session, settings, rq.request_closed_text())
+        await show_request(
+            message, request, person, session, settings, points, rq.request_closed_text()
+        )
         return
     await relay.to_staff(bot, i18n, settings.default_locale, request, row)
     flags = red_flags.find(text) if text else []
