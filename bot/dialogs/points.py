@@ -410,7 +410,7 @@ class DeclineReason(StrEnum):
     OTHER = "2"
 
 
-LOAN_MONTHS = (1, 3, 6, 12)
+LOAN_MONTHS = (1, 3, 6, 12)  # the item type's usual term is starred
 STAY_DAYS = (7, 14, 30, 60, 90)
 ARRIVAL_DAYS = (0, 1, 2, 3)
 
@@ -511,11 +511,16 @@ def until_text(default: date, locale: str) -> str:
     )
 
 
-def until_keyboard(number: int) -> InlineKeyboardMarkup:
-    rows: Rows = [
-        _res(ngettext("{n} month", "{n} months", m).format(n=m), ResAction.UNTIL, number, m)
-        for m in LOAN_MONTHS
-    ]
+def loan_terms(usual: int) -> list[int]:
+    return sorted({*LOAN_MONTHS, usual})
+
+
+def until_keyboard(number: int, usual: int) -> InlineKeyboardMarkup:
+    def label(months: int) -> str:
+        text = ngettext("{n} month", "{n} months", months).format(n=months)
+        return f"⭐ {text}" if months == usual else text
+
+    rows: Rows = [_res(label(m), ResAction.UNTIL, number, m) for m in loan_terms(usual)]
     rows.append(_res(_("« Back"), ResAction.BACK, number))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -114,7 +114,7 @@ async def test_a_pram_is_asked_for_held_lent_reminded_extended_and_returned(
 
     await group.click(anna, "🤝 Выдать", message_id=card_id)
     await until(lambda: "До какого" in (_current(group, card_id).text or ""), what="return date")
-    await group.click(anna, "6 месяцев", message_id=card_id)
+    await group.click(anna, "⭐ 6 месяцев", message_id=card_id)  # a pram's usual term
     lent = await parent.wait_message("It is yours for now")
     assert "15 September 2027" in (lent.text or "")
     row = await _stock(app, "irk_malysh", "pram")

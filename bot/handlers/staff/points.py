@@ -113,7 +113,8 @@ async def _choice(
     if cb.action is ResAction.HAND:
         tz = desk.staff_timezone(request)
         default = pts.default_return(desk.points, asked.thing.key, utcnow(), tz)
-        await show(query, pd.until_text(default, locale), pd.until_keyboard(request.id))
+        markup = pd.until_keyboard(request.id, asked.thing.loan_months)
+        await show(query, pd.until_text(default, locale), markup)
     elif cb.action is ResAction.DECLINE:
         await show(query, pd.decline_text(), pd.decline_keyboard(request.id))
     elif cb.action is ResAction.EXTEND:
@@ -151,7 +152,7 @@ async def _act(
             lambda _p, tz, locale: pd.family_reserved_text(asked, until, tz, locale),
         )  # fmt: skip
     elif action is ResAction.UNTIL:
-        if cb.opt not in pd.LOAN_MONTHS:
+        if cb.opt not in pd.loan_terms(asked.thing.loan_months):
             raise pts.WrongState(cb.opt)
         return_day = pts.add_months(today, cb.opt)
         lent = await pts.hand_over(session, points, request, person, return_day, family_tz)
