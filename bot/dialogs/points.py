@@ -675,7 +675,8 @@ def staff_done_text(action: ResAction) -> str:
 
 
 def where_text(point: Point, locale: str) -> str:
-    where = escape(point.text("town", locale) or "")
+    """The point's name, town, address (or that the team will give it) and hours."""
+    where = escape(point.name(locale)) + ", " + escape(point.text("town", locale) or "")
     if point.text("address", locale):
         where += ", " + escape(point.text("address", locale) or "")
     else:
@@ -687,11 +688,10 @@ def where_text(point: Point, locale: str) -> str:
 
 def family_reserved_text(a: Asked, until: datetime, timezone: str, locale: str) -> str:
     return _(
-        "Good news: «{point}» is holding it for you — {thing} — until {time} (your local "
-        "time).\nWhere: {where}.\nIf you cannot come by then, just write here: the team will "
-        "see what can be done."
+        "Good news: it is held for you — {thing} — until {time} (your local time).\n"
+        "Where: {where}.\nIf you cannot come by then, just write here: the team will see what "
+        "can be done."
     ).format(
-        point=escape(a.point.name(locale)),
         thing=escape(a.thing.name(locale).lower()),
         time=format_datetime(until, "d MMMM, HH:mm", tzinfo=ZoneInfo(timezone), locale=locale),
         where=where_text(a.point, locale),
@@ -700,21 +700,16 @@ def family_reserved_text(a: Asked, until: datetime, timezone: str, locale: str) 
 
 def family_lent_text(a: Asked, due: datetime, timezone: str, locale: str) -> str:
     return _(
-        "It is yours for now — {thing} from «{point}». We hope it helps!\nPlease bring it back "
-        "by {day}; we will remind you a week before. If you need it longer, just tell us."
-    ).format(
-        thing=escape(a.thing.name(locale).lower()),
-        point=escape(a.point.name(locale)),
-        day=day_text(due, timezone, locale),
-    )
+        "Done: it is yours for now — {thing}. We hope it helps!\nPlease bring it back by {day}; "
+        "we will remind you a week before. If you need it longer, just tell us."
+    ).format(thing=escape(a.thing.name(locale).lower()), day=day_text(due, timezone, locale))
 
 
 def family_declined_text(
     a: Asked, reason: DeclineReason, others: list[tuple[Point, int]], locale: str
 ) -> str:
     lines = [
-        _("Unfortunately, «{point}» cannot give it now — {thing}: {reason}.").format(
-            point=escape(a.point.name(locale)),
+        _("Unfortunately, it cannot be given now — {thing}: {reason}.").format(
             thing=escape(a.thing.name(locale).lower()),
             reason=decline_reason_name(reason),
         )
@@ -722,10 +717,7 @@ def family_declined_text(
     if others:
         lines += ["", _("It is free now at:")]
         for point, free in others[:3]:
-            lines.append(
-                f"• <b>{escape(point.name(locale))}</b>, {where_text(point, locale)} — "
-                f"{free_text(point.kind, free)}"
-            )
+            lines.append(f"• {where_text(point, locale)} — {free_text(point.kind, free)}")
         lines += ["", _("You can ask there with the button below.")]
     else:
         lines += [
@@ -752,17 +744,16 @@ def family_declined_keyboard(
 
 def family_released_text(a: Asked, locale: str) -> str:
     return _(
-        "The hold at «{point}» has ended — {thing}: 48 hours have passed. If you still need "
-        "it, write here, and the team will see what they can do."
-    ).format(point=escape(a.point.name(locale)), thing=escape(a.thing.name(locale).lower()))
+        "The hold has ended: 48 hours have passed, and it is free for others again — {thing}. "
+        "If you still need it, write here, and the team will see what they can do."
+    ).format(thing=escape(a.thing.name(locale).lower()))
 
 
 def family_stay_text(a: Asked, loan: Loan, timezone: str, locale: str) -> str:
     return _(
-        "A place is waiting for you at «{point}» from {start}, planned until {end}.\nWhere: "
-        "{where}.\nThe team will write to you here about what to bring. You are not alone."
+        "A place is waiting for you from {start}, planned until {end}.\nWhere: {where}.\n"
+        "The team will write to you here about what to bring. You are not alone."
     ).format(
-        point=escape(a.point.name(locale)),
         start=day_text(loan.started_at or loan.created_at, timezone, locale),
         end=day_text(loan.due_at or loan.created_at, timezone, locale),
         where=where_text(a.point, locale),
@@ -808,17 +799,13 @@ def reminder_text(
     day = day_text(due, timezone, locale)
     if step == "week":
         return _(
-            "A gentle reminder: {thing} from «{point}» is due back on {day}. If you still need "
-            "it, you can ask to keep it longer."
-        ).format(thing=escape(thing.name(locale)), point=escape(point.name(locale)), day=day)
+            "A gentle reminder: the day to bring it back is {day} — {thing}. If you still "
+            "need it, you can ask to keep it longer."
+        ).format(thing=escape(thing.name(locale).lower()), day=day)
     return _(
-        "Today is the day to bring it back to «{point}» — {thing}. Where: {where}. If it is "
-        "hard to come today, just tell us: we will find a way together."
-    ).format(
-        thing=escape(thing.name(locale).lower()),
-        point=escape(point.name(locale)),
-        where=where_text(point, locale),
-    )
+        "Today is the day to bring it back — {thing}. Where: {where}. If it is hard to come "
+        "today, just tell us: we will find a way together."
+    ).format(thing=escape(thing.name(locale).lower()), where=where_text(point, locale))
 
 
 def reminder_keyboard(loan_id: int) -> InlineKeyboardMarkup:

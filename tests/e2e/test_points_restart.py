@@ -56,14 +56,14 @@ async def test_a_hold_past_48_hours_is_released_once_after_a_kill(
         predicate=lambda m: (m.text or "").startswith("🧸") and bool(m.buttons), timeout=15
     )
     await group.click(anna, "📌 Придержать на 48 ч", message_id=card.message_id)
-    await parent.wait_message("is holding it for you", timeout=10)
+    await parent.wait_message("it is held for you", timeout=10)
 
     await bot.stop(signal.SIGKILL)
     move_clock(offset, MONDAY_10_IRKUTSK + timedelta(hours=49))
     await bot.start()
-    await parent.wait_message("The hold at", timeout=20)
+    await parent.wait_message("The hold has ended", timeout=20)
     await until(lambda: len(emu.calls("getUpdates")) > 3, timeout=10)  # a few more ticks
-    assert sum(1 for m in parent.history if "The hold at" in (m.text or "")) == 1
+    assert sum(1 for m in parent.history if "The hold has ended" in (m.text or "")) == 1
     async with db.session() as session:
         stock = await session.get(Stock, ("irk_malysh", "pram"))
         loan = await session.scalar(select(Loan))

@@ -108,14 +108,14 @@ async def test_a_pram_is_asked_for_held_lent_reminded_extended_and_returned(
     card = _current(group, card_id)
     assert "свободно 2" in (card.text or "") and "до 6 месяцев" in (card.text or "")
     await group.click(anna, "📌 Придержать на 48 ч", message_id=card_id)
-    held = await parent.wait_message("is holding it for you")
+    held = await parent.wait_message("it is held for you")
     assert "17 March, 10:00" in (held.text or "")  # 48 hours, the family's local time
     assert (await _stock(app, "irk_malysh", "pram")).reserved == 1
 
     await group.click(anna, "🤝 Выдать", message_id=card_id)
     await until(lambda: "До какого" in (_current(group, card_id).text or ""), what="return date")
     await group.click(anna, "⭐ 6 месяцев", message_id=card_id)  # a pram's usual term
-    lent = await parent.wait_message("It is yours for now")
+    lent = await parent.wait_message("it is yours for now")
     assert "15 September 2027" in (lent.text or "")
     row = await _stock(app, "irk_malysh", "pram")
     assert (row.free, row.reserved, row.lent) == (1, 0, 1)
@@ -188,14 +188,14 @@ async def test_a_hold_not_collected_is_released_once_and_the_family_told_gently(
     await _ask_for_pram(parent)
     card_id = await _card(group)
     await group.click(anna, "📌 Придержать на 48 ч", message_id=card_id)
-    await parent.wait_message("is holding it for you")
+    await parent.wait_message("it is held for you")
     work = app.dp["work"]
     await work.drain(5)
     clock[0] += timedelta(hours=49)
     await asyncio.gather(work.tick(), work.tick())
     await work.tick()
-    await parent.wait_message("The hold at")
-    assert len([m for m in parent.history if "The hold at" in (m.text or "")]) == 1
+    await parent.wait_message("The hold has ended")
+    assert len([m for m in parent.history if "The hold has ended" in (m.text or "")]) == 1
     row = await _stock(app, "irk_malysh", "pram")
     assert (row.free, row.reserved) == (1, 0)
     async with app.db.session() as session:
