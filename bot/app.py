@@ -31,6 +31,7 @@ from bot.dialogs.bursts import BurstGate
 from bot.followups import DRAFT_SCAN_MINUTES, FollowUpWork, remind_drafts
 from bot.handlers import build_router
 from bot.i18n import LocaleMiddleware, bot_commands, create_i18n
+from bot.inline_filters import inline_sync_filters
 from bot.middlewares.callbacks import AlwaysAnswerCallbacks, CallbackGuard
 from bot.middlewares.chat_log import LogIncoming, LogOutgoing
 from bot.middlewares.db import CommitBeforeSend, DbSessionMiddleware
@@ -154,6 +155,7 @@ def create_dispatcher(
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
+    inline_sync_filters(dp)
     return dp
 
 
