@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from db import sqlite_driver
+
 SUPPORTED_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 BUSY_TIMEOUT_MS = 15_000
 
@@ -69,7 +71,9 @@ def create_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Async
         if pooled:
             # One connection: its FIFO checkout queue serialises writers without polling.
             pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
-        engine = create_async_engine(url, echo=echo, **pool)
+        engine = create_async_engine(
+            url, echo=echo, connect_args={"async_creator_fn": sqlite_driver.connect}, **pool
+        )
         _tune_sqlite(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
