@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import InboxStatus, InboxUpdate
-from db.repositories._sql import _dialect, _insert, _insert_for
+from db.repositories._sql import _dialect, _insert_for
 
 # Statements run on every update are built once per dialect: building them is a tenth of the
 # bot's CPU per update otherwise.
@@ -41,6 +41,24 @@ def _settle_update(dialect: str) -> Any:
     )
 
 
+@functools.cache
+def _store_updates(dialect: str) -> Any:
+    """One INSERT for a whole batch (SQLAlchemy's insertmanyvalues), returning the new ids."""
+    return (
+        _insert_for(dialect, _INBOX)
+        .values(
+            bot_id=bindparam("bot_id"),
+            update_id=bindparam("update_id"),
+            chat_key=bindparam("chat_key"),
+            payload=bindparam("payload"),
+            status=InboxStatus.PENDING.value,
+            received_at=bindparam("now"),
+        )
+        .on_conflict_do_nothing()
+        .returning(_INBOX.c.update_id)
+    )
+
+
 class InboxRepo:
     """The durable intake: updates are stored before Telegram is told they arrived."""
 
@@ -52,25 +70,12 @@ class InboxRepo:
         if not rows:
             return set()
         now = utcnow()
-        stmt = (
-            _insert(self.session, InboxUpdate)
-            .values(
-                [
-                    {
-                        "bot_id": bot_id,
-                        "update_id": update_id,
-                        "chat_key": chat_key,
-                        "payload": payload,
-                        "status": InboxStatus.PENDING,
-                        "received_at": now,
-                    }
-                    for update_id, chat_key, payload in rows
-                ]
-            )
-            .on_conflict_do_nothing()
-            .returning(InboxUpdate.update_id)
-        )
-        return set((await self.session.scalars(stmt)).all())
+        params = [
+            {"bot_id": bot_id, "update_id": u, "chat_key": c, "payload": p, "now": now}
+            for u, c, p in rows
+        ]
+        result = await self.session.execute(_store_updates(_dialect(self.session)), params)
+        return set(result.scalars().all())
 
     async def pending(self, bot_id: int) -> list[tuple[int, str]]:
         """(update_id, payload) of what was stored but not handled, oldest first."""

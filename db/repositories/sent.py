@@ -1,12 +1,26 @@
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import SentMessage
-from db.repositories._sql import _insert
+from db.repositories._sql import _dialect, _insert_for
+
+
+@functools.cache
+def _add(dialect: str) -> Any:
+    """Built once: an id is recorded for nearly every message, both ways."""
+    return (
+        _insert_for(dialect, SentMessage.__table__)
+        .values(
+            chat_id=bindparam("chat_id"), message_id=bindparam("message_id"), at=bindparam("at")
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 class SentMessagesRepo:
@@ -17,9 +31,7 @@ class SentMessagesRepo:
 
     async def add(self, chat_id: int, message_id: int, at: datetime) -> None:
         await self.session.execute(
-            _insert(self.session, SentMessage)
-            .values(chat_id=chat_id, message_id=message_id, at=at)
-            .on_conflict_do_nothing()
+            _add(_dialect(self.session)), {"chat_id": chat_id, "message_id": message_id, "at": at}
         )
 
     async def since(self, chat_id: int, moment: datetime) -> list[int]:
