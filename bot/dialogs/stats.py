@@ -101,7 +101,13 @@ def label(value: StrEnum) -> str:
     return value.value
 
 
+def period_title(kind: str) -> str:
+    """The period above the figures."""
+    return _("Your dates") if kind == "custom" else period_name(kind)
+
+
 def period_name(kind: str) -> str:
+    """The period on its button."""
     names = {
         "7": _("7 days"),
         "30": _("30 days"),

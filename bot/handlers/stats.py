@@ -107,7 +107,7 @@ async def _screen(
     text = sd.figures_text(
         figures,
         sd.span_text(scope.start, scope.end, tz, locale),
-        sd.period_name(data.get("period", DEFAULT_PERIOD)),
+        sd.period_title(data.get("period", DEFAULT_PERIOD)),
         _region_name(scope, regions, locale),
         queue.name(locale) if queue else sd.all_queues(),
         locale,
