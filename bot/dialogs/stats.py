@@ -397,8 +397,9 @@ def digest_text(f: Figures, span: str, region: str, locale: str) -> str:
     )
 
 
-def digest_button_text(on: bool) -> str:
-    return _("📊 Turn the Monday digest off") if on else _("📊 Turn the Monday digest on")
+def digest_button(on: bool) -> InlineKeyboardButton:
+    text = _("📊 Turn the Monday digest off") if on else _("📊 Turn the Monday digest on")
+    return InlineKeyboardButton(text=text, callback_data=DigestCb(on=not on).pack())
 
 
 def digest_state_text(on: bool) -> str:

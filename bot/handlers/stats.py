@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.dialogs import points as pd
 from bot.dialogs import stats as sd
-from bot.dialogs.stats import StatsAction, StatsCb, StatsFlow
+from bot.dialogs.stats import DigestCb, StatsAction, StatsCb, StatsFlow
 from bot.dialogs.ui import show
-from bot.services import charts, exports, stats
+from bot.handlers.common import on_settings
+from bot.services import charts, digests, exports, stats
 from bot.services import points as pts
 from bot.services.points import Points
 from bot.services.queues import ALL_REGIONS, Queues
@@ -47,9 +48,7 @@ class Desk:
     locale: str
 
     def tz(self, person: Person) -> str:
-        return person.timezone or self.regions.timezone_of(
-            person.stats_region, self.settings.timezone
-        )
+        return stats.clock_of(person, self.regions, self.settings.timezone)
 
 
 def _span(data: dict[str, Any], now: datetime, tz: str) -> tuple[datetime, datetime]:
@@ -293,6 +292,25 @@ async def on_range(
     await _screen(message, person, state, session, desk)
 
 
+async def on_digest(
+    query: CallbackQuery,
+    callback_data: DigestCb,
+    person: Person,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+    regions: Regions,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """The Monday digest on or off, from the settings."""
+    if not stats.may_see(person):
+        callback_answer.text, callback_answer.show_alert = sd.not_allowed_text(), True
+        return
+    tz = stats.clock_of(person, regions, settings.timezone)
+    await digests.set_wanted(session, person, callback_data.on, tz, utcnow())
+    await on_settings(query, person, state, regions, sd.digest_changed_text(callback_data.on))
+
+
 async def on_range_other(message: Message) -> None:
     """A sticker or a photo where dates are expected."""
     await message.answer(sd.bad_range_text("format"))
@@ -306,4 +324,5 @@ def create_router() -> Router:
     router.message.register(on_range, StatsFlow.custom, F.text, ~F.text.startswith("/"))
     router.message.register(on_range_other, StatsFlow.custom, ~F.text.startswith("/"))
     router.callback_query.register(on_action, StatsCb.filter())
+    router.callback_query.register(on_digest, DigestCb.filter())
     return router

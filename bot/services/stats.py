@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.regions import Regions
 from db.models import (
     CheckInAnswer,
     ChildStatus,
@@ -67,6 +68,11 @@ def narrow(person: Person, region: str | None) -> frozenset[str] | None:
     if allowed is not None and region not in allowed:
         raise NotAllowed
     return frozenset({region})
+
+
+def clock_of(person: Person, regions: Regions, default: str) -> str:
+    """The time zone of a person's figures: their own, else their figures' region's."""
+    return person.timezone or regions.timezone_of(person.stats_region, default)
 
 
 # ------------------------------------------------------------------ periods
