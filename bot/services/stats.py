@@ -226,7 +226,7 @@ async def figures(session: AsyncSession, scope: Scope, now: datetime) -> Figures
         to_close=Durations.of(await repo.times_to_close(scope)),
         outcomes=_known(Outcome, await repo.closed_by(scope, HelpRequest.outcome)),
         child=_known(ChildStatus, await repo.closed_by(scope, HelpRequest.child_status)),
-        ratings={int(r): n for r, n in sorted(ratings.items()) if r is not None},
+        ratings={int(r): ratings[r] for r in sorted(r for r in ratings if r is not None)},
         checkins=_known(CheckInAnswer, await repo.checkin_answers(scope)),
         subscribers=await repo.subscribers(scope),
         reach=Reach(broadcasts, messages, people),
