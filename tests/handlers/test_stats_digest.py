@@ -65,8 +65,9 @@ async def test_the_digest_comes_once_on_monday_morning(app: App, clock: list[dat
         await digest.plan()
     [sent] = app.emu.calls("sendPhoto")
     assert sent.params["chat_id"] in (olga.id, str(olga.id))
-    assert "The week in figures" in sent.result["caption"]
-    assert "New requests: 2" in sent.result["caption"]  # both of the week, Irkutsk's
+    # No language chosen: the bot's default, Russian (a job has no Telegram update to ask).
+    assert "Неделя в цифрах · 8 мар. 2027 – 14 мар. 2027" in sent.result["caption"]
+    assert "Новых обращений: 2" in sent.result["caption"]  # both of the week, Irkutsk's
     items = await _digests(app)
     assert [(d.person_id is not None, d.status) for d in items] == [
         (True, WorkStatus.DONE), (True, WorkStatus.CANCELLED), (True, WorkStatus.PENDING),
