@@ -12,7 +12,6 @@ import asyncio
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
@@ -193,7 +192,3 @@ def hours_labels() -> tuple[str, ...]:
         else:
             out.append(f"{h(low)}–{h(high)}")
     return tuple(out)
-
-
-def as_hours(value: timedelta) -> float:
-    return value.total_seconds() / 3600
