@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PO     := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run sandbox test lint typecheck unit i18n bench migrate clean
+.PHONY: run sandbox test lint typecheck unit i18n bench bench-stats migrate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -53,6 +53,9 @@ i18n: $(STAMP)
 
 bench: $(STAMP) $(MO)
 	$(BIN)/python bench/updates.py
+
+bench-stats: $(STAMP)
+	$(BIN)/python bench/stats.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(MO)

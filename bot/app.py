@@ -11,6 +11,7 @@ import gc
 import hashlib
 import hmac
 import logging
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -28,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.broadcaster import Broadcaster
 from bot.config import LOCALES, Settings
 from bot.dialogs.bursts import BurstGate
+from bot.digest import PLAN_MINUTES, DigestWork
 from bot.followups import DRAFT_SCAN_MINUTES, FollowUpWork, remind_drafts
 from bot.handlers import build_router
 from bot.i18n import LocaleMiddleware, bot_commands, create_i18n
@@ -137,6 +139,10 @@ def create_dispatcher(
         followups = FollowUpWork(bot, db, i18n, settings, checkin_plans)
         work.handlers.update(followups.handlers())
         work.batch_handlers.update(followups.batch_handlers())
+        digest = DigestWork(bot, db, i18n, settings, regions)
+        work.handlers.update(digest.handlers())
+        dp["digest"] = digest
+        await digest.plan()
         await set_commands(bot, i18n, settings.default_locale)
         if await work.recover():
             logger.info("due work of the previous run is due again")
@@ -144,6 +150,7 @@ def create_dispatcher(
             every(jobs, broadcaster.kick, seconds=1, job_id="broadcasts")
             every(jobs, remind_drafts, db, bot, i18n, settings, checkin_plans,
                   minutes=DRAFT_SCAN_MINUTES)  # fmt: skip
+            every(jobs, digest.plan, minutes=PLAN_MINUTES, first_in=timedelta(minutes=1))
             jobs.start()
 
     async def on_shutdown() -> None:

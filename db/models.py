@@ -193,6 +193,11 @@ class Person(Base):
     checkins_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     # False once Telegram says the person blocked the bot (403): never message them again.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Coordinators: the one region whose figures they see (set from their invite); None sees
+    # every region. Never a family's own region, which is `region` above.
+    stats_region: Mapped[str | None] = mapped_column(String(32))
+    # Coordinators and admins: the Monday digest of the week's figures (off in Settings).
+    stats_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -249,11 +254,18 @@ class HelpRequest(Base):
     __tablename__ = "requests"
     __table_args__ = (
         Index("ix_requests_queue_status_priority", "queue_key", "status", "priority"),
+        # The figures of a period (/stats): requests opened, and cases closed, in it.
+        Index("ix_requests_created_at", "created_at"),
+        Index("ix_requests_closed_at", "closed_at"),
+        Index("ix_requests_region_created_at", "region", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     queue_key: Mapped[str | None] = mapped_column(String(64))  # a key of content/queues.toml
+    # The family's region when they asked: the figures stay put when a family moves or
+    # forgets, and a regional coordinator's figures need no join to people.
+    region: Mapped[str | None] = mapped_column(String(32))
     assessment_id: Mapped[int | None] = mapped_column(
         ForeignKey("assessments.id", ondelete="SET NULL")
     )
@@ -358,6 +370,7 @@ class WorkKind(enum.StrEnum):
     RESERVATION_END = "reservation_end"  # a held item is released (target: a loan)
     LOAN_REMIND = "loan_remind"  # a return date is near or here (target: a loan)
     STAY_ENDING = "stay_ending"  # a stay nears its planned end: the team plans the next step
+    STATS_DIGEST = "stats_digest"  # Monday's figures of the week (target: a coordinator)
 
 
 class DueWork(Base):
@@ -393,7 +406,10 @@ class FollowUp(Base):
     (content/checkins.toml), sent by a due_work item, answered with one tap."""
 
     __tablename__ = "follow_ups"
-    __table_args__ = (Index("ix_follow_ups_status_due_at", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_follow_ups_status_due_at", "status", "due_at"),
+        Index("ix_follow_ups_answered_at", "answered_at"),  # check-in answers of a period
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(
@@ -466,6 +482,7 @@ class Invite(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[Role] = mapped_column(_enum(Role))
     queue_key: Mapped[str | None] = mapped_column(String(64))  # for a specialist's invite
+    region: Mapped[str | None] = mapped_column(String(32))  # a coordinator's figures' region
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime]
     used_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))

@@ -78,7 +78,8 @@ def linked_text(queue: str, forum: bool, topics: bool, missing: list[Right]) -> 
 
 def invite_usage_text() -> str:
     return _(
-        "Usage: /invite specialist QUEUE_KEY — or /invite coordinator. "
+        "Usage: /invite specialist QUEUE_KEY — or /invite coordinator, or /invite "
+        "coordinator REGION_KEY for a coordinator who sees one region's figures. "
         "The link works once, for 24 hours."
     )
 

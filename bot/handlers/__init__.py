@@ -13,6 +13,7 @@ from bot.handlers import (
     membership,
     parent,
     staff,
+    stats,
 )
 
 
@@ -25,6 +26,7 @@ def build_router() -> Router:
         membership.create_router(),
         staff.create_router(),  # the service's side: staff groups and staff commands
         coordinator.create_router(),  # broadcasts
+        stats.create_router(),  # figures, charts and exports
         parent.create_router(),  # the family's flows, once onboarded
         common.create_router(),
         groups.create_router(),

@@ -15,10 +15,11 @@ from bot import relay
 from bot.config import LOCALES, Settings
 from bot.dialogs import case as cd
 from bot.dialogs import onboarding as ob
+from bot.dialogs import stats as sd
 from bot.dialogs.services_map import sos_region_lines
 from bot.dialogs.ui import delete_messages, show
 from bot.i18n import bot_commands
-from bot.services import chat_log, people, privacy
+from bot.services import chat_log, people, privacy, stats
 from bot.services.drafts import open_drafts
 from bot.services.red_flags import RedFlags
 from bot.services.regions import Regions
@@ -92,7 +93,11 @@ async def on_settings(
     text = ob.settings_text(
         person, region.name(locale) if region else None, ob.LANGUAGE_NAMES.get(locale, locale)
     )
-    await show(event, f"{lead}\n\n{text}" if lead else text, ob.settings_keyboard(person))
+    markup = ob.settings_keyboard(person)
+    if stats.may_see(person):  # coordinators and admins: their Monday digest
+        text += "\n" + sd.digest_state_text(person.stats_digest)
+        markup.inline_keyboard.insert(-3, [sd.digest_button(person.stats_digest)])
+    await show(event, f"{lead}\n\n{text}" if lead else text, markup)
 
 
 async def ask_district(event: Event, state: FSMContext, lead: str = "") -> None:

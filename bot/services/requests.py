@@ -214,6 +214,7 @@ async def submit(
     request = await RequestsRepo(session).add(
         HelpRequest(
             person_id=person.id,
+            region=person.region,
             assessment_id=draft.assessment_id,
             help_kind=draft.category,
             urgency=draft.urgency_now,

@@ -43,19 +43,28 @@ async def link_queue(
     )
 
 
-def invite(session: AsyncSession, admin: Person, role: Role, queue_key: str | None) -> str:
-    """A one-time token, valid 24 hours; only its hash is kept."""
+def invite(
+    session: AsyncSession,
+    admin: Person,
+    role: Role,
+    queue_key: str | None,
+    region: str | None = None,
+) -> str:
+    """A one-time token, valid 24 hours; only its hash is kept. A coordinator's invite may
+    name a region: they will see that region's figures only."""
     token = secrets.token_urlsafe(18)
     InvitesRepo(session).add(
         Invite(
             token_hash=_hash(token),
             role=role,
             queue_key=queue_key,
+            region=region,
             created_by=admin.id,
             expires_at=utcnow() + INVITE_TTL,
         )
     )
-    _audit(session, admin, "invite.create", admin.id, role=role.value, queue=queue_key or "")
+    _audit(session, admin, "invite.create", admin.id, role=role.value, queue=queue_key or "",
+           region=region or "")  # fmt: skip
     return token
 
 
@@ -65,6 +74,8 @@ async def accept(session: AsyncSession, person: Person, token: str, name: str) -
         raise InviteInvalid
     if person.role is not Role.ADMIN:
         person.role = used.role
+    if used.role is Role.COORDINATOR:
+        person.stats_region = used.region
     person.display_name = name[:64] or person.display_name
     if used.queue_key:
         await QueueStaffRepo(session).add(used.queue_key, person.id)

@@ -137,3 +137,15 @@ class WorkRepo:
             .values(status=WorkStatus.CANCELLED)
         )
         return int(getattr(result, "rowcount", 0))
+
+    async def planned(self, kind: WorkKind, but: int | None = None) -> set[int]:
+        """People with an item of `kind` still to do (pending, or being done now), leaving
+        out the item `but`."""
+        query = select(DueWork.person_id).where(
+            DueWork.kind == kind,
+            DueWork.status.in_([WorkStatus.PENDING, WorkStatus.WORKING]),
+            DueWork.person_id.is_not(None),
+        )
+        if but is not None:
+            query = query.where(DueWork.id != but)
+        return {p for p in await self.session.scalars(query) if p is not None}

@@ -18,6 +18,7 @@ from bot.services import points as pts
 from bot.services.overview import queues_overview
 from bot.services.points import Points
 from bot.services.queues import Queues
+from bot.services.regions import Regions
 from db.base import utcnow
 from db.models import Person, Role
 
@@ -54,6 +55,7 @@ async def on_invite(
     session: AsyncSession,
     bot: Bot,
     queues: Queues,
+    regions: Regions,
 ) -> None:
     if person.role is not Role.ADMIN:
         await message.answer(sd.admins_only_text())
@@ -61,14 +63,15 @@ async def on_invite(
     args = (command.args or "").split()
     role = args[0] if args else ""
     queue = queues.get(args[1]) if len(args) > 1 else None
+    region = regions.get(args[1]) if len(args) > 1 else None
     if role == "specialist" and queue is not None:
-        granted, key = Role.SPECIALIST, queue.key
-    elif role == "coordinator" and len(args) == 1:
-        granted, key = Role.COORDINATOR, None
+        granted, key, region_key = Role.SPECIALIST, queue.key, None
+    elif role == "coordinator" and (len(args) == 1 or region is not None):
+        granted, key, region_key = Role.COORDINATOR, None, region.key if region else None
     else:
         await message.answer(sd.invite_usage_text())
         return
-    token = staff.invite(session, person, granted, key)
+    token = staff.invite(session, person, granted, key, region_key)
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={staff.INVITE_PREFIX}{token}"
     locale = person.locale or "ru"
