@@ -63,6 +63,21 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _tune_sqlite_reader(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Deferred: one consistent snapshot for a report's queries, no write lock (WAL).
+        conn.exec_driver_sql("BEGIN")
+
+
 def create_engine(url: str, *, echo: bool = False, pooled: bool = True) -> AsyncEngine:
     """`pooled=False` is for one-shot tools (migrations) that must not keep connections."""
     pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
@@ -95,14 +110,41 @@ class Database:
         self.url = url
         self.engine = create_engine(url, echo=echo)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reader: async_sessionmaker[AsyncSession] | None = None
+        self._reader_engine: AsyncEngine | None = None
 
     def session(self) -> AsyncSession:
         if current_session.get() is not None:
             raise NestedSessionError("use the session of the update being handled")
         return self.sessionmaker()
 
+    def reader(self) -> AsyncSession:
+        """A read-only session for reports (statistics, exports) that read for a while.
+
+        On SQLite it has connections of its own (the writers' single connection stays free
+        for the families' updates) and reads a WAL snapshot, which never blocks a writer;
+        PostgreSQL's pool already has several connections. Allowed inside an update's unit of
+        work: it cannot wait for the update's own connection.
+        """
+        if not is_sqlite(self.url):
+            return self.sessionmaker()
+        if self._reader is None:
+            engine = create_async_engine(
+                self.url,
+                connect_args={"async_creator_fn": sqlite_driver.connect},
+                pool_size=2,
+                max_overflow=0,
+                pool_timeout=60,
+            )
+            _tune_sqlite_reader(engine)
+            self._reader_engine = engine
+            self._reader = async_sessionmaker(engine, expire_on_commit=False)
+        return self._reader()
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._reader_engine is not None:
+            await self._reader_engine.dispose()
 
 
 class StorageError(Exception):

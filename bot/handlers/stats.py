@@ -5,6 +5,8 @@ again, on the server, what this person may see."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +34,7 @@ from bot.services.regions import Regions
 from db.base import utcnow
 from db.models import Person, Role
 from db.repositories.figures import Scope
+from db.session import Database
 
 Event = Message | CallbackQuery
 DEFAULT_PERIOD = "30"
@@ -46,6 +49,16 @@ class Desk:
     queues: Queues
     points: Points
     locale: str
+    db: Database
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Desk:
+        """From the handler's keyword data (aiogram passes all of it to a `**data`)."""
+        i18n: I18n = data["i18n"]
+        return cls(
+            data["settings"], data["regions"], data["queues"], data["points"],
+            i18n.current_locale, data["db"],
+        )  # fmt: skip
 
     def tz(self, person: Person) -> str:
         return stats.clock_of(person, self.regions, self.settings.timezone)
@@ -95,13 +108,25 @@ def _points_lines(points: Points, scope: Scope, locale: str, figures: list[Any])
     return pd.figures_lines(mine, locale) if mine else []
 
 
+@asynccontextmanager
+async def _reading(session: AsyncSession, db: Database) -> AsyncIterator[AsyncSession]:
+    """Reports read for a while (a year's XLSX: seconds). The update's transaction has held
+    SQLite's write lock since the update was claimed: commit it first, so no family's update
+    waits, and read on a connection of the reports' own."""
+    await session.commit()
+    async with db.reader() as reader:
+        yield reader
+
+
 async def _screen(
     event: Event, person: Person, state: FSMContext, session: AsyncSession, desk: Desk
 ) -> None:
     regions, queues, points, locale = desk.regions, desk.queues, desk.points, desk.locale
     tz = desk.tz(person)
     scope, data = await _scope(person, state, queues, tz)
-    figures = await stats.figures(session, scope, utcnow())
+    async with _reading(session, desk.db) as reader:
+        figures = await stats.figures(reader, scope, utcnow())
+        stock_figures = await pts.figures(reader, points)
     queue = queues.get(scope.queue or "")
     text = sd.figures_text(
         figures,
@@ -111,7 +136,7 @@ async def _screen(
         queue.name(locale) if queue else sd.all_queues(),
         locale,
     )
-    stock = _points_lines(points, scope, locale, await pts.figures(session, points))
+    stock = _points_lines(points, scope, locale, stock_figures)
     if stock:
         text += "\n\n" + "\n".join(stock)
     await state.set_state(StatsFlow.screen)
@@ -128,17 +153,13 @@ async def on_stats(
     person: Person,
     state: FSMContext,
     session: AsyncSession,
-    settings: Settings,
-    regions: Regions,
-    queues: Queues,
-    points: Points,
-    i18n: I18n,
+    **data: Any,
 ) -> None:
     if not stats.may_see(person):
         await message.answer(sd.not_allowed_text())
         return
     await state.set_data({"period": DEFAULT_PERIOD})
-    desk = Desk(settings, regions, queues, points, i18n.current_locale)
+    desk = Desk.of(data)
     await _screen(message, person, state, session, desk)
 
 
@@ -149,17 +170,13 @@ async def on_action(
     state: FSMContext,
     session: AsyncSession,
     bot: Bot,
-    settings: Settings,
-    regions: Regions,
-    queues: Queues,
-    points: Points,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
+    **data: Any,
 ) -> None:
     if not stats.may_see(person):
         callback_answer.text, callback_answer.show_alert = sd.not_allowed_text(), True
         return
-    desk = Desk(settings, regions, queues, points, i18n.current_locale)
+    desk = Desk.of(data)
     action, value = callback_data.action, callback_data.value
     if action is StatsAction.PERIOD and value == "custom":
         await state.set_state(StatsFlow.custom)
@@ -168,11 +185,11 @@ async def on_action(
         await state.update_data(period=value)
         await _screen(query, person, state, session, desk)
     elif action is StatsAction.REGIONS:
-        await _pick_region(query, person, state, regions, i18n.current_locale)
+        await _pick_region(query, person, state, desk.regions, desk.locale)
     elif action is StatsAction.QUEUES:
-        await _pick_queue(query, person, state, queues, i18n.current_locale)
+        await _pick_queue(query, person, state, desk.queues, desk.locale)
     elif action in (StatsAction.REGION, StatsAction.QUEUE):
-        await _chosen(person, state, action, value, regions, queues)
+        await _chosen(person, state, action, value, desk.regions, desk.queues)
         await _screen(query, person, state, session, desk)
     elif action is StatsAction.BACK:
         await _screen(query, person, state, session, desk)
@@ -242,17 +259,19 @@ async def _deliver(
     chat = query.from_user.id
     stamp = _stamp(scope, tz)
     if action is StatsAction.CHARTS:
-        figures = await stats.figures(session, scope, utcnow())
-        weeks = await stats.weekly(session, scope, tz)
+        async with _reading(session, desk.db) as reader:
+            figures = await stats.figures(reader, scope, utcnow())
+            weeks = await stats.weekly(reader, scope, tz)
         for chart in await charts.render(figures, weeks, sd.chart_words(locale)):
             photo = BufferedInputFile(chart.png, filename=f"{chart.name}.png")
             await bot.send_photo(chat, photo, caption=sd.charts_caption(chart.name, span))
     elif action in (StatsAction.CSV, StatsAction.XLSX):
         sheet = sd.export_sheet(tz)
         xlsx = action is StatsAction.XLSX
-        made = await (exports.requests_xlsx if xlsx else exports.requests_csv)(
-            session, scope, sheet
-        )
+        async with _reading(session, desk.db) as reader:
+            made = await (exports.requests_xlsx if xlsx else exports.requests_csv)(
+                reader, scope, sheet
+            )
         what = "requests.xlsx" if xlsx else "requests.csv"
         exports.record(session, person, what, scope.start, scope.end, made.rows, scope)
         document = BufferedInputFile(made.data, filename=f"requests-{stamp}.{what.split('.')[1]}")
@@ -261,7 +280,8 @@ async def _deliver(
         if person.role is not Role.ADMIN:
             await bot.send_message(chat, sd.admins_only_text())
             return
-        made = await exports.audit_csv(session, scope.start, scope.end, tz, sd.audit_headers())
+        async with _reading(session, desk.db) as reader:
+            made = await exports.audit_csv(reader, scope.start, scope.end, tz, sd.audit_headers())
         exports.record(session, person, "audit.csv", scope.start, scope.end, made.rows)
         document = BufferedInputFile(made.data, filename=f"audit-{stamp}.csv")
         await bot.send_document(chat, document, caption=sd.audit_caption(made.rows, span))
@@ -272,17 +292,13 @@ async def on_range(
     person: Person,
     state: FSMContext,
     session: AsyncSession,
-    settings: Settings,
-    regions: Regions,
-    queues: Queues,
-    points: Points,
-    i18n: I18n,
+    **data: Any,
 ) -> None:
     if not stats.may_see(person):
         await state.clear()
         await message.answer(sd.not_allowed_text())
         return
-    desk = Desk(settings, regions, queues, points, i18n.current_locale)
+    desk = Desk.of(data)
     try:
         start, end = stats.parse_range(message.text or "", utcnow(), desk.tz(person))
     except stats.BadPeriod as bad:

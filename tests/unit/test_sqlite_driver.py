@@ -68,3 +68,17 @@ async def test_errors_are_the_drivers_and_the_connection_goes_on(table: Database
             await s.execute(text("SELECT * FROM missing"))
         await s.rollback()
         assert (await s.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+
+
+async def test_a_report_reads_a_snapshot_and_never_holds_up_a_writer(table: Database) -> None:
+    async with table.reader() as report:
+        assert (await report.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+        # The report's read transaction is open; a family's update writes meanwhile.
+        async with table.session() as s:
+            await s.execute(text("INSERT INTO t (v) VALUES ('new')"))
+            await s.commit()
+        assert (await report.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+        with pytest.raises(Exception, match="readonly"):
+            await report.execute(text("DELETE FROM t"))
+    async with table.reader() as later:
+        assert (await later.execute(text("SELECT count(*) FROM t"))).scalar_one() == 1
