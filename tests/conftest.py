@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,6 +11,11 @@ from bot.config import Settings, load_settings
 from db.migrate import upgrade
 from db.session import Database
 from sandbox import Emulator
+from tests.servers import PostgresServer
+
+# `make test` runs the suite twice: on SQLite, then with TEST_DATABASE=postgresql on a real
+# PostgreSQL server started here for the run.
+ENGINE = os.environ.get("TEST_DATABASE", "sqlite")
 
 CONTRACT_ENV = (
     "BOT_TOKEN",
@@ -34,15 +39,58 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     yield
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: the test is about SQLite itself")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ENGINE != "sqlite":
+        skip = pytest.mark.skip(reason="about SQLite itself")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer | None]:
+    if ENGINE != "postgresql":
+        yield None
+        return
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated(postgres: PostgresServer | None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database at the schema's head, which each test's `db` copies (migrating each test's
+    own database took a third of a second)."""
+    if postgres is not None:
+        name = postgres.new_database()
+        upgrade(postgres.url(name))
+        return name
+    path = tmp_path_factory.mktemp("template") / "head.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return str(path)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresServer | None) -> str:
+    """An empty database; with `db` in the test, one at the schema's head."""
+    wants_head = "db" in request.fixturenames
+    if postgres is not None:
+        template = request.getfixturevalue("migrated") if wants_head else "template0"
+        return postgres.url(postgres.new_database(template))
+    path = tmp_path / "test.db"
+    if wants_head:
+        shutil.copyfile(request.getfixturevalue("migrated"), path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture
 async def db(db_url: str) -> AsyncIterator[Database]:
-    # Alembic's env runs its own event loop, so it gets a thread of its own.
-    await asyncio.to_thread(upgrade, db_url)
     database = Database(db_url)
     yield database
     await database.dispose()

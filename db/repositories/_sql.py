@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,19 @@ def _insert(session: AsyncSession, table: Any) -> Any:
 
 def _insert_for(dialect: str, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def picked(session: AsyncSession, column: Any, ids: Select[Any]) -> Any:
+    """`column IN (ids)` for a claim: the rows `ids` picks, each taken by one worker only.
+
+    PostgreSQL locks them with FOR UPDATE SKIP LOCKED in a materialised CTE: as a plain
+    `IN (subquery … LIMIT n)` the planner may run the subquery again for each row it updates
+    and take more than n. SQLite has one writer at a time, which is lock enough.
+    """
+    if _dialect(session) != "postgresql":
+        return column.in_(ids.scalar_subquery())
+    rows = ids.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+    return column.in_(select(rows.c[0]))
 
 
 def seconds_between(session: AsyncSession, later: Any, earlier: Any) -> Any:

@@ -13,7 +13,7 @@ from db.models import (
     DeliveryStatus,
     Person,
 )
-from db.repositories._sql import _dialect
+from db.repositories._sql import picked
 
 
 class BroadcastsRepo:
@@ -85,11 +85,9 @@ class BroadcastsRepo:
             .order_by(BroadcastDelivery.id)
             .limit(limit)
         )
-        if _dialect(self.session) == "postgresql":
-            ids = ids.with_for_update(skip_locked=True)
         claimed = await self.session.scalars(
             update(BroadcastDelivery)
-            .where(BroadcastDelivery.id.in_(ids.scalar_subquery()))
+            .where(picked(self.session, BroadcastDelivery.id, ids))
             .values(
                 status=DeliveryStatus.WORKING, owner=owner, attempts=BroadcastDelivery.attempts + 1
             )

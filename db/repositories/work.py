@@ -7,7 +7,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import DueWork, WorkKind, WorkStatus
-from db.repositories._sql import _dialect
+from db.repositories._sql import picked
 
 
 class WorkRepo:
@@ -46,11 +46,9 @@ class WorkRepo:
             and_(DueWork.status == WorkStatus.WORKING, DueWork.claimed_at < now - stale_after),
         )
         ids = select(DueWork.id).where(due).order_by(DueWork.due_at).limit(limit)
-        if _dialect(self.session) == "postgresql":
-            ids = ids.with_for_update(skip_locked=True)
         result = await self.session.scalars(
             update(DueWork)
-            .where(DueWork.id.in_(ids.scalar_subquery()), due)
+            .where(picked(self.session, DueWork.id, ids), due)
             .values(
                 status=WorkStatus.WORKING,
                 owner=owner,

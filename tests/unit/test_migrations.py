@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -41,6 +42,7 @@ async def test_upgrade_head_matches_the_models_and_downgrade_base_works(db_url: 
         await db.dispose()
 
 
+@pytest.mark.sqlite_only
 async def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(db: Database) -> None:
     async with db.engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"

@@ -10,6 +10,8 @@ from sqlalchemy import text
 from db import sqlite_driver
 from db.session import Database
 
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 async def table(db: Database) -> Database:

@@ -96,7 +96,7 @@ def downgrade() -> None:
     sa.Column('region', sa.VARCHAR(length=32), nullable=True),
     sa.Column('staff_chat_id', sa.BIGINT(), nullable=True),
     sa.Column('is_active', sa.BOOLEAN(), nullable=False),
-    sa.Column('created_at', sa.DATETIME(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service_queues')),
     sa.UniqueConstraint('code', name=op.f('uq_service_queues_code'))
     )
@@ -127,7 +127,7 @@ def downgrade() -> None:
     sa.Column('queue_id', sa.INTEGER(), nullable=False),
     sa.Column('person_id', sa.INTEGER(), nullable=False),
     sa.Column('is_lead', sa.BOOLEAN(), nullable=False),
-    sa.Column('added_at', sa.DATETIME(), nullable=False),
+    sa.Column('added_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_queue_members_person_id_people'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['queue_id'], ['service_queues.id'], name=op.f('fk_queue_members_queue_id_service_queues'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('queue_id', 'person_id', name=op.f('pk_queue_members'))

@@ -35,7 +35,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('follow_ups', schema=None) as batch_op:
         batch_op.add_column(sa.Column('owner', sa.VARCHAR(length=64), nullable=True))
-        batch_op.add_column(sa.Column('claimed_at', sa.DATETIME(), nullable=True))
+        batch_op.add_column(sa.Column('claimed_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('attempts', sa.INTEGER(), nullable=False, server_default='0'))
         batch_op.drop_column('step')
 
