@@ -70,6 +70,7 @@ class PointsDesk:
             reply_markup=markup, reply_parameters=relay.under_card(request),
         )  # fmt: skip
         request.resource = {**request.resource, "card": message.message_id}
+        await session.commit()  # its buttons work at once (see QueueWork.route)
 
     async def refresh_card(self, session: AsyncSession, request: HelpRequest) -> None:
         card_id = (request.resource or {}).get("card")

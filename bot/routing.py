@@ -106,6 +106,9 @@ class QueueWork:
             await self._to_coordinators(session, request, queue.key)
             return
         await cases.placed(session, request, chat_id, thread_id, card.message_id)
+        # The card's buttons work from the moment it shows: a Take pressed at once reads the
+        # placement (PostgreSQL shows only committed rows to the update's transaction).
+        await session.commit()
         for rest in cd.story_rest(request):
             await self.bot.send_message(
                 chat_id, rest, message_thread_id=thread_id,
