@@ -76,7 +76,7 @@ def cmd_run(settings: Settings) -> None:
     install_from_env()
     try:
         if settings.bot_token is None:
-            logger.info("BOT_TOKEN is not set: starting the local sandbox instead of Telegram")
+            # No log line first: the first line `make run` prints is the web chat's address.
             cmd_sandbox(settings)
         elif settings.webhook_url:
             app.run_webhook(settings)

@@ -91,7 +91,7 @@ def _media_view(msg: dict[str, Any]) -> dict[str, Any] | None:
 
 def _service_text(msg: dict[str, Any]) -> str | None:
     if "forum_topic_created" in msg:
-        return "Тема создана · Topic created: " + msg["forum_topic_created"]["name"]
+        return "Тема создана · Topic created: " + str(msg["forum_topic_created"]["name"])
     if "forum_topic_edited" in msg:
         name = str(msg["forum_topic_edited"].get("name") or "")
         return "Тема переименована · Topic renamed: " + name if name else "Тема изменена"
