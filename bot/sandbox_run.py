@@ -92,6 +92,8 @@ class SandboxBot:
             "TELEGRAM_API_URL": self.emu.api_url,
             "DATABASE_URL": self.url,
             "WEBHOOK_URL": "",
+            # The scheduler's per-second INFO lines would bury the address in the terminal.
+            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             CLOCK_ENV: str(self.clock_file.resolve()),
         }
         self.proc = await asyncio.create_subprocess_exec(
@@ -168,7 +170,7 @@ async def run_sandbox(settings: Settings) -> None:
     world_file = settings.sandbox_dir / "sandbox.world.json"
     read_world(emulator.world, world_file)
     saved = emulator.world.default_bot
-    token = saved.token if saved is not None else emulator.add_bot(username=BOT_USERNAME)
+    token = saved.token if saved is not None else emulator.add_bot(BOT_USERNAME, first_name="Семья рядом")
     emulator.adopt_world()
     ensure_cast(emulator)
     saver = Saver(emulator, world_file)

@@ -148,7 +148,7 @@ def reply_keyboard(chat: Chat) -> list[list[dict[str, Any]]] | None:
     ]
 
 
-@dataclass
+@dataclass(eq=False)  # kept in a set by identity
 class _Subscriber:
     user_id: int
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
@@ -208,7 +208,7 @@ class WebChat:
     def chats(self, user: TestUser) -> list[dict[str, Any]]:
         private = {
             "id": user.chat.id,
-            "title": f"@{user.bot.username}",
+            "title": f"{user.bot.first_name} · @{user.bot.username}",
             "kind": "private",
             "topics": [],
         }

@@ -124,7 +124,7 @@ function messageNode(m) {
     }
     node.append(kb);
   }
-  const time = new Date((m.date || 0) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const time = new Date((m.date || 0) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
   node.append(el("div", { class: "meta" }, (m.edited ? "изменено · " : "") + time));
   return node;
 }
@@ -160,7 +160,14 @@ function isOpen(chatId, thread) {
   return state.chat === chatId && (state.thread ?? null) === (thread ?? null);
 }
 
+function chatTitle() {
+  const chat = state.chats.find((c) => c.id === state.chat);
+  const topic = chat && chat.topics.find((t) => t.id === state.thread);
+  return chat ? chat.title + (topic ? " · " + topic.name : "") : "";
+}
+
 function renderChats() {
+  if (state.chat) $("#chat-title").textContent = chatTitle();
   const nav = $("#chats");
   nav.replaceChildren();
   for (const chat of state.chats) {
@@ -189,9 +196,6 @@ async function openChat(chatId, thread) {
   state.thread = thread;
   localStorage.setItem("sandbox.open", JSON.stringify({ user: state.user, chat: chatId, thread }));
   document.body.classList.add("chat-open");
-  const chat = state.chats.find((c) => c.id === chatId);
-  const topic = chat && chat.topics.find((t) => t.id === thread);
-  $("#chat-title").textContent = chat ? chat.title + (topic ? " · " + topic.name : "") : "";
   $("#contact").hidden = chatId !== state.privateId;
   renderChats();
   const query = `history?user=${state.user}&chat=${chatId}` + (thread ? `&thread=${thread}` : "");
