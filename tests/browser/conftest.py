@@ -4,6 +4,7 @@ Debian's Chromium driven by Playwright, headless."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -60,7 +61,7 @@ async def sandbox_url(tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[object]:
-    if not CHROMIUM.exists():
+    if not os.access(CHROMIUM, os.X_OK):
         pytest.skip("Debian's chromium is not installed (`make chromium` installs it)")
     from playwright.async_api import async_playwright
 

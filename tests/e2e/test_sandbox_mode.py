@@ -1,4 +1,5 @@
-"""`make run` with no BOT_TOKEN: the emulator and the bot come up together, reachable by HTTP."""
+"""`make run` with no BOT_TOKEN: the emulator, its web chat and the bot come up together; the
+first line printed is the web chat's address."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pathlib import Path
 
 import aiohttp
 
-from db.session import Database
 from tests.conftest import env_for
 from tests.e2e.conftest import ROOT
 
@@ -20,13 +20,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_run_without_a_token_starts_the_sandbox(
-    db: Database, db_url: str, tmp_path: Path
-) -> None:
+async def test_run_without_a_token_starts_the_sandbox(tmp_path: Path) -> None:
     port = _free_port()
+    sandbox_db = f"sqlite+aiosqlite:///{tmp_path}/sandbox.db"
+    env = env_for(
+        SANDBOX_PORT=str(port), SANDBOX_DIR=str(tmp_path), SANDBOX_DATABASE_URL=sandbox_db
+    )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run",
-        cwd=ROOT, env=env_for(DATABASE_URL=db_url, SANDBOX_PORT=str(port)),
+        sys.executable, "-m", "bot", "run", "--migrate",
+        cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -37,10 +39,12 @@ async def test_run_without_a_token_starts_the_sandbox(
                 line = await proc.stdout.readline()
                 assert line, f"the sandbox exited:\n{banner}"
                 banner += line.decode()
-        assert f"http://127.0.0.1:{port}" in banner
+        assert banner.splitlines()[0] == f"http://127.0.0.1:{port}/", banner
 
         control = f"http://127.0.0.1:{port}/sandbox/api"
         async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/") as page:
+                assert page.status == 200 and "песочница" in await page.text()
             user = await (
                 await http.post(
                     f"{control}/users", json={"first_name": "Оля", "language_code": "ru"}
