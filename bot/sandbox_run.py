@@ -32,6 +32,7 @@ from sandbox.web import WebChat
 logger = logging.getLogger("bot.sandbox")
 
 BOT_USERNAME = "semya_ryadom_sandbox_bot"
+BOT_NAME = "Семья рядом"
 SAVE_DELAY = 0.5  # seconds: a burst of messages is written to disk once
 STOP_TIMEOUT = 10.0
 
@@ -58,6 +59,9 @@ class SandboxBot:
         self.clock_file = settings.sandbox_dir / "sandbox.clock"
         self.proc: asyncio.subprocess.Process | None = None
         self._offset = self._read_offset()
+        # The page answers while the bot is still starting: a Reset then must wait for the
+        # start to finish, or it would wipe the database under it and start a second bot.
+        self._lock = asyncio.Lock()
 
     def _read_offset(self) -> int:
         try:
@@ -78,6 +82,10 @@ class SandboxBot:
         self.clock_file.write_text(str(seconds))
 
     async def start(self) -> None:
+        async with self._lock:
+            await self._start()
+
+    async def _start(self) -> None:
         check_sqlite(self.url)
         await asyncio.to_thread(upgrade, self.url)
         db = Database(self.url)
@@ -101,6 +109,10 @@ class SandboxBot:
         )
 
     async def stop(self) -> None:
+        async with self._lock:
+            await self._stop()
+
+    async def _stop(self) -> None:
         proc, self.proc = self.proc, None
         if proc is None or proc.returncode is not None:
             return
@@ -113,11 +125,12 @@ class SandboxBot:
 
     async def reset(self) -> None:
         """Start over: no chats, a new database with the same set-up, the real time."""
-        await self.stop()
-        self.emu.world.clear_chats()
-        await asyncio.to_thread(_wipe, self.url)
-        self._write_offset(0)
-        await self.start()
+        async with self._lock:
+            await self._stop()
+            self.emu.world.clear_chats()
+            await asyncio.to_thread(_wipe, self.url)
+            self._write_offset(0)
+            await self._start()
 
 
 def _wipe(url: str) -> None:
@@ -170,7 +183,10 @@ async def run_sandbox(settings: Settings) -> None:
     world_file = settings.sandbox_dir / "sandbox.world.json"
     read_world(emulator.world, world_file)
     saved = emulator.world.default_bot
-    token = saved.token if saved is not None else emulator.add_bot(BOT_USERNAME, first_name="Семья рядом")
+    if saved is not None:
+        token = saved.token
+    else:
+        token = emulator.add_bot(BOT_USERNAME, first_name=BOT_NAME)
     emulator.adopt_world()
     ensure_cast(emulator)
     saver = Saver(emulator, world_file)
