@@ -289,26 +289,22 @@ class WebChat:
         app.router.add_static("/web/static", WEB_DIR)
         app.router.add_get("/web/file/{file_id}", self._file)
         app.router.add_get("/web/events", self._stream)
-        api = "/web/api"
-        routes: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {
-            "personas": self._personas,
-            "chats": self._chats,
-            "history": self._history,
-            "export": self._export,
-        }
-        for name, handler in routes.items():
-            app.router.add_get(f"{api}/{name}", handler)
-        posts: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {
-            "personas": self._add_persona,
-            "send": self._send,
-            "press": self._press,
-            "contact": self._contact,
-            "upload": self._upload,
-            "reset": self._reset,
-            "clock": self._clock,
-        }
-        for name, handler in posts.items():
-            app.router.add_post(f"{api}/{name}", handler)
+        Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+        api: list[tuple[str, str, Handler]] = [
+            ("GET", "personas", self._personas),
+            ("GET", "chats", self._chats),
+            ("GET", "history", self._history),
+            ("GET", "export", self._export),
+            ("POST", "personas", self._add_persona),
+            ("POST", "send", self._send),
+            ("POST", "press", self._press),
+            ("POST", "contact", self._contact),
+            ("POST", "upload", self._upload),
+            ("POST", "reset", self._reset),
+            ("POST", "clock", self._clock),
+        ]
+        for method, name, handler in api:
+            app.router.add_route(method, f"/web/api/{name}", handler)
 
     async def _file(self, request: web.Request) -> web.Response:
         rec = self.emu.world.files.get(request.match_info["file_id"])

@@ -4,7 +4,6 @@ first line printed is the web chat's address."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 from collections.abc import Awaitable
 from pathlib import Path
@@ -21,14 +20,8 @@ from tests.e2e.conftest import ROOT
 from tests.helpers import until
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def test_run_without_a_token_starts_the_sandbox(tmp_path: Path) -> None:
-    port = _free_port()
+async def test_run_without_a_token_starts_the_sandbox(tmp_path: Path, free_port: int) -> None:
+    port = free_port
     sandbox_db = f"sqlite+aiosqlite:///{tmp_path}/sandbox.db"
     env = env_for(
         SANDBOX_PORT=str(port), SANDBOX_DIR=str(tmp_path), SANDBOX_DATABASE_URL=sandbox_db
@@ -93,9 +86,9 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
 
 
 async def test_the_sandbox_is_set_up_keeps_its_world_and_starts_over_on_reset(
-    tmp_path: Path,
+    tmp_path: Path, free_port: int
 ) -> None:
-    port = _free_port()
+    port = free_port
     sandbox_db = f"sqlite+aiosqlite:///{tmp_path}/sandbox.db"
     env = env_for(
         SANDBOX_PORT=str(port), SANDBOX_DIR=str(tmp_path), SANDBOX_DATABASE_URL=sandbox_db
