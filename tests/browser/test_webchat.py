@@ -1,15 +1,17 @@
 """The five-minute story in a real browser: a parent sends a request, a specialist takes it
-in its topic and answers, the parent reads the answer — and a reload keeps it all. The
-screenshots it takes are the README's."""
+in its topic and answers, the parent reads the answer — and a reload keeps it all. With
+WEBCHAT_SCREENSHOTS=docs it renews the README's screenshots (else they go to a temporary
+folder, so a test run leaves the tree clean)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page, expect
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
 EMMA, OLGA = "700000002", "700000003"
 
 
@@ -27,13 +29,18 @@ async def _send(page: Page, text: str) -> None:
     await page.click("#send")
 
 
-async def _shot(page: Page, name: str) -> None:
-    await page.screenshot(path=str(DOCS / f"webchat-{name}.png"))
+async def _shot(page: Page, folder: Path, name: str) -> None:
+    await page.screenshot(path=str(folder / f"webchat-{name}.png"))
 
 
 async def test_a_request_from_the_page_reaches_a_specialist_and_back(
-    sandbox_url: str, browser: Any
+    sandbox_url: str, browser: Any, tmp_path: Path
 ) -> None:
+    shots = (
+        ROOT / os.environ["WEBCHAT_SCREENSHOTS"]
+        if "WEBCHAT_SCREENSHOTS" in os.environ
+        else tmp_path
+    )
     expect.set_options(timeout=10_000)
     page: Page = await browser.new_page(viewport={"width": 1000, "height": 700})
     await page.goto(sandbox_url)
@@ -59,7 +66,7 @@ async def test_a_request_from_the_page_reaches_a_specialist_and_back(
     await _press(page, "Write to me here")
     await _press(page, "Send the request")
     await _says(page, "is registered")
-    await _shot(page, "1-parent")
+    await _shot(page, shots, "1-parent")
 
     await page.select_option("#persona", OLGA)
     topic = page.locator(".topic-item", has_text="#1")
@@ -68,7 +75,7 @@ async def test_a_request_from_the_page_reaches_a_specialist_and_back(
     await _press(page, "Взять")
     await expect(page.locator(".topic-item", has_text="Ольга")).to_be_visible()
     await _send(page, "Здравствуйте! Пособие можно вернуть, я подскажу, что написать.")
-    await _shot(page, "2-specialist")
+    await _shot(page, shots, "2-specialist")
 
     await page.select_option("#persona", EMMA)
     await _says(page, "Пособие можно вернуть")
@@ -77,4 +84,4 @@ async def test_a_request_from_the_page_reaches_a_specialist_and_back(
     await _says(page, "is registered")
     await page.set_viewport_size({"width": 390, "height": 760})
     await page.locator("#messages").evaluate("box => { box.scrollTop = box.scrollHeight; }")
-    await _shot(page, "3-parent-phone")
+    await _shot(page, shots, "3-parent-phone")
