@@ -62,6 +62,7 @@ class SandboxBot:
         # The page answers while the bot is still starting: a Reset then must wait for the
         # start to finish, or it would wipe the database under it and start a second bot.
         self._lock = asyncio.Lock()
+        self._watch: asyncio.Task[None] | None = None
 
     def _read_offset(self) -> int:
         try:
@@ -107,6 +108,14 @@ class SandboxBot:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", env=env
         )
+        self._watch = asyncio.create_task(self._report_exit(self.proc))
+
+    async def _report_exit(self, proc: asyncio.subprocess.Process) -> None:
+        """Say so when the bot stops on its own: the page would only go quiet."""
+        code = await proc.wait()
+        if proc is self.proc:
+            print(f"  The bot stopped (exit code {code}); see above. Reset starts it again.",
+                  file=sys.stderr, flush=True)  # fmt: skip
 
     async def stop(self) -> None:
         async with self._lock:

@@ -247,7 +247,7 @@ function refreshChatsSoon() {
 
 function onEvent(event) {
   const data = JSON.parse(event.data);
-  if (data.type === "reset") { loadChats().then(() => openChat(state.privateId, null)); return; }
+  if (data.type === "reset") { showClock(0); loadChats().then(() => openChat(state.privateId, null)); return; }
   if (data.type === "clock") { showClock(data.offset); return; }
   const m = data.message;
   if (data.chat !== state.privateId) refreshChatsSoon();  // topics appear and get renamed
@@ -274,6 +274,12 @@ async function choosePersona(userId, open) {
   if (state.events) state.events.close();
   state.events = new EventSource(`/web/events?user=${userId}`);
   state.events.onmessage = onEvent;
+  // After a lost connection (a restart of the sandbox) the page catches up on what it missed.
+  let first = true;
+  state.events.addEventListener("ready", () => {
+    if (!first && state.chat) loadChats().then(() => openChat(state.chat, state.thread));
+    first = false;
+  });
   await loadChats();
   const target = open && open.user === userId && state.chats.some((c) => c.id === open.chat) ? open : null;
   await openChat(target ? target.chat : state.privateId, target ? target.thread : null);
