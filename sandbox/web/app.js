@@ -4,7 +4,7 @@
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
-const state = { user: null, chat: null, thread: null, chats: [], events: null, privateId: null };
+const state = { user: null, chat: null, thread: null, chats: [], events: null, privateId: null, ticket: 0 };
 
 async function api(path, body) {
   const init = body === undefined ? {} : {
@@ -186,8 +186,11 @@ function renderChats() {
 }
 
 async function loadChats() {
-  state.chats = (await api(`chats?user=${state.user}`)).chats;
-  state.privateId = state.chats[0].id;
+  const user = state.user;
+  const chats = (await api(`chats?user=${user}`)).chats;
+  if (user !== state.user) return;  // another persona was picked meanwhile
+  state.chats = chats;
+  state.privateId = chats[0].id;
   renderChats();
 }
 
@@ -267,6 +270,7 @@ function showClock(offset) {
 }
 
 async function choosePersona(userId, open) {
+  const ticket = ++state.ticket;
   state.user = userId;
   localStorage.setItem("sandbox.user", String(userId));
   $("#persona").value = String(userId);
@@ -281,6 +285,7 @@ async function choosePersona(userId, open) {
     first = false;
   });
   await loadChats();
+  if (ticket !== state.ticket) return;  // a later pick wins
   const target = open && open.user === userId && state.chats.some((c) => c.id === open.chat) ? open : null;
   await openChat(target ? target.chat : state.privateId, target ? target.thread : null);
 }
@@ -296,11 +301,7 @@ async function loadPersonas(selected) {
 }
 
 async function start() {
-  const saved = Number(localStorage.getItem("sandbox.user"));
-  const open = JSON.parse(localStorage.getItem("sandbox.open") || "null");
-  const user = await loadPersonas(saved);
-  await choosePersona(user, open);
-
+  // Controls first: a persona picked while the page is still loading must count.
   $("#persona").addEventListener("change", (e) => choosePersona(Number(e.target.value), null));
   $("#composer").addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -335,6 +336,11 @@ async function start() {
     await loadPersonas(persona.id);
     await choosePersona(persona.id, null);
   });
+
+  const saved = Number(localStorage.getItem("sandbox.user"));
+  const open = JSON.parse(localStorage.getItem("sandbox.open") || "null");
+  const user = await loadPersonas(saved);
+  if (state.user === null) await choosePersona(user, open);
 }
 
 window.addEventListener("unhandledrejection", (e) => toast("Ошибка · Error: " + (e.reason?.message || e.reason)));
