@@ -430,9 +430,9 @@ class WebChat:
         thread = form.get("thread")
         if isinstance(side, TestGroup):
             tid = int(str(thread)) if thread else None
-            msg = await side._send_media(user, kind, data, name, mime, caption, tid)
+            msg = await side.send_file(user, kind, data, name, mime, caption, tid)
         else:
-            msg = await user._send_media(kind, data, name, mime, caption)
+            msg = await user.send_file(kind, data, name, mime, caption)
         return web.json_response(message_view(msg, user.id))
 
     async def _reset(self, _: web.Request) -> web.Response:
