@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
+import math
 import time
+import wave
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,9 +38,28 @@ __all__ = ["Persona", "WebChat", "WebControl", "WorldControl", "message_view"]
 
 WEB_DIR = Path(__file__).with_name("web")
 PING_SECONDS = 15.0  # keeps proxies and the browser from closing an idle event stream
-SAMPLE_VOICE = b"OggS\x00\x02" + bytes(64)  # a stand-in voice note; the bot only relays it
 _MEDIA = ("photo", "video", "animation", "document", "audio", "voice", "video_note", "sticker")
 _UPLOAD_KINDS = ("photo", "document", "voice")
+
+
+def _sample_voice() -> bytes:
+    """A one-second tone the page can play. Telegram's voice notes are OGG/Opus, which the
+    standard library can't write; the bot only relays the file, so a WAV stands in."""
+    rate = 8000
+    frames = bytes(
+        int(128 + 60 * math.sin(2 * math.pi * 440 * i / rate) * min(1, (rate - i) / 800))
+        for i in range(rate)
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return out.getvalue()
+
+
+SAMPLE_VOICE = _sample_voice()
 
 
 class WebControl(Protocol):
@@ -419,13 +441,13 @@ class WebChat:
         if isinstance(upload, web.FileField):
             data, name, mime = upload.file.read(), upload.filename, upload.content_type
         elif kind == "voice":
-            data, name, mime = SAMPLE_VOICE, None, "audio/ogg"
+            data, name, mime = SAMPLE_VOICE, None, "audio/wav"
         else:
             raise web.HTTPBadRequest(text="no file")
         if kind == "photo":
             name, mime = None, None  # Telegram recompresses photos: no name, JPEG
         elif kind == "voice":
-            name, mime = None, "audio/ogg"
+            name, mime = None, mime or "audio/ogg"
         caption = str(form.get("caption") or "").strip() or None
         thread = form.get("thread")
         if isinstance(side, TestGroup):
