@@ -59,7 +59,7 @@ async def test_a_request_from_the_page_reaches_a_specialist_and_back(
     await _send(page, "/request")
     await _press(page, "Documents, benefits, legal help")
     await _says(page, "in your own words")
-    await _send(page, "They stopped paying the child benefit, <b>what</b> can I do?")
+    await _send(page, "They stopped paying the child benefit, what can I do?")
     await _says(page, "Saved: text")
     await _press(page, "Next »")
     await _press(page, "It can wait a few days")
@@ -72,10 +72,7 @@ async def test_a_request_from_the_page_reaches_a_specialist_and_back(
     topic = page.locator(".topic-item", has_text="#1")
     await topic.click()
     await _says(page, "child benefit")
-    # The bot's HTML is shown as formatting; what the family wrote stays text, tags and all.
-    await expect(page.locator(".msg b", has_text="Обращение #1")).to_be_visible()
-    await _says(page, "benefit, <b>what</b> can I do?")
-    await expect(page.locator(".msg b", has_text="what")).to_have_count(0)
+    await expect(page.locator(".msg b", has_text="Обращение #1")).to_be_visible()  # bot's <b>
     await _press(page, "Взять")
     await expect(page.locator(".topic-item", has_text="Ольга")).to_be_visible()
     await _send(page, "Здравствуйте! Пособие можно вернуть, я подскажу, что написать.")
@@ -89,3 +86,10 @@ async def test_a_request_from_the_page_reaches_a_specialist_and_back(
     await page.set_viewport_size({"width": 390, "height": 760})
     await page.locator("#messages").evaluate("box => { box.scrollTop = box.scrollHeight; }")
     await _shot(page, shots, "3-parent-phone")
+
+    # What people write stays text, tags and all: never markup the page would run.
+    await _send(page, '<img src=x onerror="document.title=1"> <b>thanks</b>')
+    await _says(page, "<b>thanks</b>")
+    assert await page.locator(".msg img").count() == 0  # her chat has no picture
+    assert await page.locator(".msg b", has_text="thanks").count() == 0
+    assert await page.title() != "1"
