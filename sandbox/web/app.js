@@ -340,7 +340,8 @@ async function start() {
   const saved = Number(localStorage.getItem("sandbox.user"));
   const open = JSON.parse(localStorage.getItem("sandbox.open") || "null");
   const user = await loadPersonas(saved);
-  if (state.user === null) await choosePersona(user, open);
+  if (user === undefined) $("#add-persona").open = true;  // an emulator with nobody yet
+  else if (state.user === null) await choosePersona(user, open);
 }
 
 window.addEventListener("unhandledrejection", (e) => toast("Ошибка · Error: " + (e.reason?.message || e.reason)));
