@@ -63,6 +63,7 @@ class SandboxBot:
         # start to finish, or it would wipe the database under it and start a second bot.
         self._lock = asyncio.Lock()
         self._watch: asyncio.Task[None] | None = None
+        self._closing = False
 
     def _read_offset(self) -> int:
         try:
@@ -105,6 +106,8 @@ class SandboxBot:
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             CLOCK_ENV: str(self.clock_file.resolve()),
         }
+        if self._closing:
+            return  # stopped while this start was seeding: no bot to leave behind
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", env=env
         )
@@ -117,9 +120,11 @@ class SandboxBot:
             print(f"  The bot stopped (exit code {code}); see above. Reset starts it again.",
                   file=sys.stderr, flush=True)  # fmt: skip
 
-    async def stop(self) -> None:
-        async with self._lock:
-            await self._stop()
+    async def shutdown(self) -> None:
+        """Stop the bot for good, without waiting for a Reset in progress (it may be stuck
+        on a broken database; Ctrl+C must still end the sandbox)."""
+        self._closing = True
+        await self._stop()
 
     async def _stop(self) -> None:
         proc, self.proc = self.proc, None
@@ -221,5 +226,5 @@ async def run_sandbox(settings: Settings) -> None:
         try:
             await stop.wait()
         finally:
-            await bot.stop()
+            await bot.shutdown()
             saver.flush()
