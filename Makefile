@@ -6,25 +6,32 @@ STAMP  := $(VENV)/.installed
 PO     := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run sandbox test lint typecheck unit i18n bench bench-stats migrate clean
+.PHONY: run sandbox test lint typecheck unit i18n bench bench-stats migrate clean chromium
 
+# Set-up is quiet, so that the first line `make run` prints without a token is the sandbox's
+# web address.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $@
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
 
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile -d locales -D messages -l $*
+	@$(BIN)/pybabel --quiet compile -d locales -D messages -l $*
 
+# Without BOT_TOKEN (in the environment or .env) `bot run` starts the sandbox, which keeps its
+# own database (SANDBOX_DATABASE_URL) and migrates it itself.
 run: $(STAMP) $(MO)
-	$(BIN)/python -m bot migrate
-	$(BIN)/python -m bot run
+	@$(BIN)/python -m bot run --migrate
 
 sandbox: $(STAMP) $(MO)
-	$(BIN)/python -m bot migrate
-	$(BIN)/python -m bot sandbox
+	@$(BIN)/python -m bot sandbox
+
+# The browser test drives Debian's Chromium (a browser download from elsewhere is not
+# possible here); CI runs as root and installs it when it is missing.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 migrate: $(STAMP)
 	$(BIN)/python -m bot migrate
@@ -36,7 +43,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy bot db sandbox
 
-test: $(STAMP) $(MO)
+test: $(STAMP) $(MO) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot db sandbox

@@ -76,7 +76,7 @@ def cmd_run(settings: Settings) -> None:
     install_from_env()
     try:
         if settings.bot_token is None:
-            logger.info("BOT_TOKEN is not set: starting the local sandbox instead of Telegram")
+            # No log line first: the first line `make run` prints is the web chat's address.
             cmd_sandbox(settings)
         elif settings.webhook_url:
             app.run_webhook(settings)
@@ -97,7 +97,12 @@ def cmd_sandbox(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (polling, webhook if WEBHOOK_URL, sandbox if no token)")
+    run = sub.add_parser(
+        "run", help="run the bot (polling, webhook if WEBHOOK_URL, sandbox if no token)"
+    )
+    run.add_argument(
+        "--migrate", action="store_true", help="upgrade DATABASE_URL first (with a token)"
+    )
     sub.add_parser("sandbox", help="run the local Bot API emulator and the bot against it")
     migrate = sub.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("--revision", default="head")
@@ -110,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "migrate":
         cmd_migrate(settings, args.revision)
     elif args.command == "run":
+        if args.migrate and settings.bot_token is not None:
+            cmd_migrate(settings, "head")
         cmd_run(settings)
     elif args.command == "sandbox":
         cmd_sandbox(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(default=25.0, ge=0, le=10_000)
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
+    # The sandbox keeps its own database and its world (chats, clock) apart from real data.
+    sandbox_database_url: str = "sqlite+aiosqlite:///data/sandbox.db"
+    sandbox_dir: Path = Path("data")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -80,7 +84,7 @@ class Settings(BaseSettings):
             return tuple(int(p) for p in parts)
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "sandbox_database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
         try:

@@ -8,6 +8,7 @@ import contextlib
 import logging
 
 from sandbox.emulator import TOKEN_RE, Emulator
+from sandbox.web import WebChat
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,11 +41,13 @@ async def serve(args: argparse.Namespace) -> None:
         emu.add_bot(username=args.username if i == 0 else None, token=token)
     if not args.token:
         emu.add_bot(username=args.username)
+    WebChat(emu)  # people made by the chat clients are its personas
     await emu.start()
     print(f"Telegram Bot API emulator: {emu.api_url}", flush=True)
     for bot in emu.world.bots.values():
         print(f"  bot @{bot.username}: TELEGRAM_BOT_TOKEN={bot.token}", flush=True)
     print(f"  control API: {emu.api_url}/sandbox/api/", flush=True)
+    print(f"  web chat: {emu.api_url}/", flush=True)
     print(f"  chat: python -m sandbox.chat --url {emu.api_url} --name Анна", flush=True)
     try:
         await asyncio.Event().wait()  # until Ctrl-C

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -55,12 +56,16 @@ class Emulator:
         self.api = BotApi(self.world, self.spec, self.limiter, callback_timeout)
         self.test_users: dict[int, TestUser] = {}
         self.test_groups: dict[int, TestGroup] = {}
+        # More routes on the same server (the web chat), added before it starts.
+        self.app_setup: list[Callable[[web.Application], None]] = []
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> Emulator:
         app = build_app(self)
+        for setup in self.app_setup:
+            setup(app)
         # handler_cancellation: a long poll whose client went away must not linger.
         self._runner = web.AppRunner(
             app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None
@@ -201,6 +206,14 @@ class Emulator:
         group = TestGroup(self, chat, account)
         self.test_groups[chat.id] = group
         return group
+
+    def adopt_world(self) -> None:
+        """Test API objects for the people and groups of a world loaded from disk."""
+        bot = self._bot(None)
+        for user in self.world.users.values():
+            self.test_users.setdefault(user.id, TestUser(self, user, bot))
+        for chat in self.world.groups.values():
+            self.test_groups.setdefault(chat.id, TestGroup(self, chat, bot))
 
     def check_admin_rights(self, rights: dict[str, bool]) -> None:
         """Reject names that are not ``can_*`` fields of ChatMemberAdministrator."""

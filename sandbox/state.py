@@ -12,7 +12,7 @@ import itertools
 import secrets
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,6 +206,8 @@ class Chat:
     topics: dict[int, Topic] = field(default_factory=dict)
     pinned: list[int] = field(default_factory=list)
     keyboards: dict[int, dict[str, Any]] = field(default_factory=dict)  # non-inline markups
+    # The world's fan-out to its listeners (the web chat's live stream, saving to disk).
+    observer: Callable[[Chat, ChatEvent], None] | None = field(default=None, repr=False)
 
     def chat_dict(self) -> dict[str, Any]:
         if self.type == "private" and self.user is not None:
@@ -239,6 +241,8 @@ class Chat:
         )
         self.events.append(ev)
         self.signal.notify()
+        if self.observer is not None:
+            self.observer(self, ev)
         return ev
 
 
@@ -283,6 +287,12 @@ class World:
         self._file_ids = itertools.count(1)
         self._media_group_ids = itertools.count(13_000_000_000_000_001 + secrets.randbelow(10**15))
         self.closing = False
+        # Called after every chat event, in the emulator's loop; must not block.
+        self.listeners: list[Callable[[Chat, ChatEvent], None]] = []
+
+    def _emit(self, chat: Chat, event: ChatEvent) -> None:
+        for listener in list(self.listeners):
+            listener(chat, event)
 
     # -- registration ------------------------------------------------------------------
 
@@ -326,7 +336,7 @@ class World:
         key = (bot.id, user.id)
         chat = self.private_chats.get(key)
         if chat is None:
-            chat = Chat(id=user.id, type="private", user=user, bot_id=bot.id)
+            chat = Chat(id=user.id, type="private", user=user, bot_id=bot.id, observer=self._emit)
             self.private_chats[key] = chat
         return chat
 
@@ -349,6 +359,7 @@ class World:
             title=title,
             username=username,
             is_forum=forum,
+            observer=self._emit,
         )
         if forum:
             # Thread id 1 is the General topic; created topics get later message ids.
@@ -516,6 +527,23 @@ class World:
         self.files[file_id] = rec
         self.files_by_path[rec.file_path] = rec
         return rec
+
+    def clear_chats(self) -> None:
+        """Forget every message, topic, file, callback and pending update, keeping the
+        people, groups and bots: a rehearsal starts over with the same cast."""
+        for chat in [*self.private_chats.values(), *self.groups.values()]:
+            # Events stay: they are an append-only log a terminal chat follows by cursor.
+            chat.messages.clear()
+            chat.topics.clear()
+            chat.pinned.clear()
+            chat.keyboards.clear()
+            chat.next_message_id = 2 if chat.is_forum else 1
+            chat.signal.notify()
+        for bot in self.bots.values():
+            bot.updates.clear()
+        self.files.clear()
+        self.files_by_path.clear()
+        self.callbacks.clear()
 
     def wake_all(self) -> None:
         """Stop every long poll and waiter (shutdown)."""

@@ -469,6 +469,17 @@ class TestUser(_ChatSide):
         content = self._media_content(kind, data, file_name, mime_type, caption)
         return self._user_message(self.user, content)
 
+    async def send_file(
+        self,
+        kind: str,
+        data: bytes,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        caption: str | None = None,
+    ) -> dict[str, Any]:
+        """Send given bytes as a photo, document, voice, ... (what a client uploads)."""
+        return await self._send_media(kind, data, file_name, mime_type, caption)
+
     async def send_album(
         self, count: int, kind: str = "photo", caption: str | None = None
     ) -> list[dict[str, Any]]:
@@ -620,6 +631,19 @@ class TestGroup(_ChatSide):
         self._author(user, thread_id)
         content = self._media_content(kind, data, file_name, mime_type, caption)
         return self._user_message(user.user, content, thread_id)
+
+    async def send_file(
+        self,
+        user: TestUser,
+        kind: str,
+        data: bytes,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """``user`` posts given bytes as a photo, document, voice, ... (in topic ``thread_id``)."""
+        return await self._send_media(user, kind, data, file_name, mime_type, caption, thread_id)
 
     async def send_photo(
         self, user: TestUser, caption: str | None = None, thread_id: int | None = None
