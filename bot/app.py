@@ -41,9 +41,12 @@ from bot.middlewares.pacing import Pacer, PaceSends
 from bot.middlewares.person import PersonMiddleware
 from bot.middlewares.pin_types import PinResponseTypes
 from bot.middlewares.retry import RetryMiddleware
+from bot.ops.health import Health
+from bot.ops.http import ops_routes, serve_ops
+from bot.ops.metrics import Metrics
 from bot.points_work import PointsDesk
 from bot.routing import QueueWork
-from bot.runner import UpdateRunner, call_until_up
+from bot.runner import FatalStartupError, UpdateRunner, call_until_up
 from bot.scheduler import create_scheduler, every
 from bot.services.assessment import load_assessment
 from bot.services.checkins import load_checkins
@@ -99,6 +102,7 @@ def create_dispatcher(
     checkin_plans = load_checkins()
     # Durable work (routing, SLA reminders); its handlers need the Bot, given at start-up.
     work = WorkRunner(db, {})
+    metrics = Metrics(db)
     dp.workflow_data.update(
         settings=settings,
         db=db,
@@ -113,8 +117,10 @@ def create_dispatcher(
         templates=load_templates(queues=queues),
         checkin_plans=checkin_plans,
         work=work,
+        metrics=metrics,
     )
 
+    dp.update.outer_middleware(metrics.middleware())  # first: its time covers the others
     dp.update.outer_middleware(DbSessionMiddleware(db))
     dp.update.outer_middleware(PersonMiddleware(settings.admin_ids))
     dp.update.outer_middleware(LocaleMiddleware(i18n))
@@ -127,6 +133,7 @@ def create_dispatcher(
     jobs = create_scheduler(db, work) if scheduler else None
 
     async def on_startup(bot: Bot) -> None:
+        metrics.watch_bot(bot)
         broadcaster = Broadcaster(bot, db, i18n, settings)
         dp["broadcaster"] = broadcaster
         if await broadcaster.recover():
@@ -192,16 +199,48 @@ def create_runner(settings: Settings, bot: Bot, dp: Dispatcher, db: Database) ->
     return UpdateRunner(dp, bot, db, workers=settings.max_concurrent_updates, grace=SHUTDOWN_GRACE)
 
 
+def create_ops(
+    settings: Settings, dp: Dispatcher, db: Database, runner: UpdateRunner
+) -> list[web.RouteDef]:
+    """/healthz and /metrics of this runner's app."""
+    metrics: Metrics = dp["metrics"]
+    metrics.watch_runner(runner)
+    return ops_routes(metrics, Health(db, runner, redis_url=settings.redis_url))
+
+
+async def start_ops_server(
+    settings: Settings, dp: Dispatcher, db: Database, runner: UpdateRunner
+) -> web.AppRunner | None:
+    """Polling mode's /healthz and /metrics, when METRICS_PORT is set."""
+    if settings.metrics_port is None:
+        return None
+    routes = create_ops(settings, dp, db, runner)
+    try:
+        server = await serve_ops(settings.metrics_host, settings.metrics_port, routes)
+    except OSError as exc:
+        raise FatalStartupError(
+            f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: "
+            f"{exc.strerror or type(exc).__name__} (METRICS_HOST / METRICS_PORT)"
+        ) from None
+    logger.info("health and metrics on http://%s:%s", settings.metrics_host, settings.metrics_port)
+    return server
+
+
 async def run_polling(settings: Settings, token: str | None = None) -> None:
     check_sqlite(settings.database_url, head_revision())
     db = Database(settings.database_url)
+    ops: web.AppRunner | None = None
     try:
         await check_database(db, head_revision())
         bot = create_bot(settings, token)
         dp = create_dispatcher(settings, db)
         dp.startup.register(freeze_startup_heap)
-        await create_runner(settings, bot, dp, db).run_polling()
+        runner = create_runner(settings, bot, dp, db)
+        ops = await start_ops_server(settings, dp, db, runner)
+        await runner.run_polling()
     finally:
+        if ops is not None:
+            await ops.cleanup()
         await db.dispose()
 
 
@@ -259,6 +298,8 @@ def create_webhook_app(
         await db.dispose()
 
     app.router.add_post(settings.webhook_path, receive)
+    # The TLS proxy forwards only the webhook's path: these stay on the private network.
+    app.add_routes(create_ops(settings, dp, db, runner))
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     return app

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     # Broadcast messages a second (under SEND_RATE_LIMIT, so families' own conversations keep
     # their share); 0 sends as fast as the overall pacing allows.
     broadcast_rate: float = Field(default=25.0, ge=0, le=10_000)
+    # Health and metrics (/healthz, /metrics): in webhook mode on the webhook's server; in
+    # polling mode on this port when it is set, off by default. Keep it on loopback or a
+    # private network: the figures are for whoever runs the bot, not for the public.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # Shared by several webhook replicas; /healthz pings it when set.
+    redis_url: str | None = None
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
     # The sandbox keeps its own database and its world (chats, clock) apart from real data.
@@ -95,7 +102,7 @@ class Settings(BaseSettings):
             raise ValueError(f"scheme {scheme!r} is not supported; use one of {SUPPORTED_SCHEMES}")
         return value
 
-    @field_validator("webhook_url", "telegram_api_url", mode="before")
+    @field_validator("webhook_url", "telegram_api_url", "redis_url", "metrics_port", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

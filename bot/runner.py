@@ -20,6 +20,7 @@ import signal
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -37,6 +38,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.middlewares.pacing import pacer_of
+from db.base import utcnow
 from db.repositories import InboxRepo
 from db.session import Database
 
@@ -183,6 +185,7 @@ class UpdateRunner:
         self._drained = asyncio.Event()  # nothing queued, nothing in flight
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
+        self.last_received: datetime | None = None  # for /healthz and /metrics
 
     # -- intake ------------------------------------------------------------------------
 
@@ -200,6 +203,8 @@ class UpdateRunner:
 
     def _enqueue(self, updates: Iterable[Update]) -> list[Item]:
         items = [Item.of(u) for u in updates]
+        if items:
+            self.last_received = utcnow()
         for item in items:
             self.queue.put(item)
         return items

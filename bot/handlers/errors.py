@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.dialogs import onboarding as ob
 from bot.i18n import resolve_locale
+from bot.ops.metrics import Metrics
 from bot.services import people
 from db.repositories import PeopleRepo
 from db.session import Database
@@ -29,10 +30,17 @@ def _where(exc: BaseException) -> str:
 
 
 async def on_error(
-    event: ErrorEvent, bot: Bot, db: Database, i18n: I18n, settings: Settings
+    event: ErrorEvent,
+    bot: Bot,
+    db: Database,
+    i18n: I18n,
+    settings: Settings,
+    metrics: Metrics | None = None,
 ) -> None:
     update = event.update
     exc = event.exception
+    if metrics is not None:
+        metrics.note_error(exc)
     query = update.callback_query
     message = update.message or (query.message if query else None)
     user = update.message.from_user if update.message else (query.from_user if query else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,12 @@ class RetryMiddleware(BaseRequestMiddleware):
         self.attempts = attempts
         self.max_wait = max_wait
         self.base_delay = base_delay
+        # Told of every 429 that passes, waited here or not (the metrics count them).
+        self.on_retry_after: Callable[[str, float], None] | None = None
+
+    def _noted(self, method: str, exc: TelegramRetryAfter) -> None:
+        if self.on_retry_after is not None:
+            self.on_retry_after(method, float(exc.retry_after))
 
     async def __call__(
         self,
@@ -41,13 +48,18 @@ class RetryMiddleware(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         if method.__api_method__ == GetUpdates.__api_method__ or own_backoff.get():
-            # aiogram's polling loop backs off by itself.
-            return await make_request(bot, method)
+            # The poller and the broadcaster wait out a 429 themselves.
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                self._noted(method.__api_method__, exc)
+                raise
         attempt = 1
         while True:
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
+                self._noted(method.__api_method__, exc)
                 if attempt >= self.attempts or exc.retry_after > self.max_wait:
                     raise
                 logger.warning(
@@ -63,3 +75,10 @@ class RetryMiddleware(BaseRequestMiddleware):
                 )
                 await asyncio.sleep(delay)
             attempt += 1
+
+
+def retry_middleware_of(bot: Bot) -> RetryMiddleware | None:
+    for middleware in bot.session.middleware:
+        if isinstance(middleware, RetryMiddleware):
+            return middleware
+    return None

@@ -10,6 +10,7 @@ from db.repositories.forget import ForgetRepo
 from db.repositories.fsm import FsmRepo
 from db.repositories.inbox import InboxRepo
 from db.repositories.invites import InvitesRepo
+from db.repositories.ops import OpsRepo
 from db.repositories.people import PeopleRepo
 from db.repositories.points import LoansRepo, StockRepo
 from db.repositories.queues import QueueLinksRepo, QueueStaffRepo
@@ -29,6 +30,7 @@ __all__ = [
     "InboxRepo",
     "InvitesRepo",
     "LoansRepo",
+    "OpsRepo",
     "PeopleRepo",
     "QueueLinksRepo",
     "QueueStaffRepo",

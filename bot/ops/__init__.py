@@ -1,0 +1,1 @@
+"""For whoever runs the bot: health, metrics, and where they are served."""
