@@ -69,7 +69,9 @@ async def test_closing_as_helped_plans_check_ins_and_worse_reopens_the_case(
     await work.tick()
     assert not [m for m in parent.history if "How are things now" in (m.text or "")]
     async with app.db.session() as session:
-        item = await session.scalar(select(DueWork).where(DueWork.kind == WorkKind.CHECKIN))
+        item = await session.scalar(
+            select(DueWork).where(DueWork.kind == WorkKind.CHECKIN).order_by(DueWork.due_at)
+        )
     assert item is not None and item.due_at == datetime(2027, 3, 19, 1, 0, tzinfo=UTC)  # 09:00
     # ... and goes out in the morning, once, behind the neutral line of discreet mode.
     clock[0] = datetime(2027, 3, 19, 1, 0, tzinfo=UTC)
