@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PO     := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run sandbox test lint typecheck unit i18n bench bench-stats migrate clean chromium
+.PHONY: run sandbox test lint typecheck unit i18n bench bench-stats migrate clean chromium postgresql
 
 # Set-up is quiet, so that the first line `make run` prints without a token is the sandbox's
 # web address.
@@ -33,6 +33,11 @@ sandbox: $(STAMP) $(MO)
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# The suite runs a second time on a real PostgreSQL that the tests start themselves from
+# Debian's packages (tests/servers.py); CI runs as root and installs them when missing.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
 migrate: $(STAMP)
 	$(BIN)/python -m bot migrate
 
@@ -43,12 +48,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy bot db sandbox
 
-test: $(STAMP) $(MO) chromium
+# Most tests wait (for a bot process, a long poll, a rate limit) rather than compute: four
+# workers on two cores. The PostgreSQL pass runs the tests that touch a database.
+test: $(STAMP) $(MO) chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot db sandbox
 	$(BIN)/python -m bot.catalogs check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4 --dist worksteal
+	TEST_DATABASE=postgresql $(BIN)/python -m pytest -n 4 --dist worksteal
 
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k __ --no-location --sort-output \

@@ -44,11 +44,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if ENGINE != "sqlite":
-        skip = pytest.mark.skip(reason="about SQLite itself")
-        for item in items:
-            if "sqlite_only" in item.keywords:
-                item.add_marker(skip)
+    """On PostgreSQL, the tests that touch a database (`db_url`, which `db` and every bot the
+    tests start use) and are not about SQLite itself; the rest ran on the SQLite pass."""
+    if ENGINE == "sqlite":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_db = "db_url" in getattr(item, "fixturenames", ())
+        (keep if uses_db and "sqlite_only" not in item.keywords else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,9 @@ from bot.app import create_ops
 from bot.ops.health import Health
 from bot.ops.http import ops_routes, serve_ops
 from bot.ops.metrics import Metrics
+from db.session import Database
 from tests.handlers.conftest import App
+from tests.servers import free_port
 
 
 def _free_port() -> int:
@@ -80,6 +82,7 @@ async def test_an_update_is_counted_and_timed_and_the_bot_is_healthy(
         await server.cleanup()
 
 
+@pytest.mark.sqlite_only
 async def test_a_database_that_does_not_answer_makes_healthz_503(
     app: App, http: aiohttp.ClientSession
 ) -> None:
@@ -98,3 +101,19 @@ async def test_a_database_that_does_not_answer_makes_healthz_503(
             assert response.status == 200
     finally:
         await server.cleanup()
+
+
+async def test_a_database_that_cannot_be_reached_makes_healthz_503(
+    app: App, http: aiohttp.ClientSession
+) -> None:
+    nobody = Database(f"postgresql+asyncpg://app@127.0.0.1:{free_port()}/gone")
+    metrics: Metrics = app.dp["metrics"]
+    server, base = await _serve(ops_routes(metrics, Health(nobody, app.runner, timeout=2)))
+    try:
+        async with http.get(f"{base}/healthz") as response:
+            assert response.status == 503
+            health = await response.json()
+        assert health["status"] == "degraded" and health["database"].startswith("error: ")
+    finally:
+        await server.cleanup()
+        await nobody.dispose()
