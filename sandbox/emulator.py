@@ -251,6 +251,7 @@ class Emulator:
         offset or a failed webhook call."""
         account = self._bot(bot)
         account.updates.append(update)
+        account.resent.add(update["update_id"])
         account.signal.notify()
 
     # -- the call pipeline -------------------------------------------------------------

@@ -1131,6 +1131,11 @@ def _confirm(bot: BotAccount, offset: int) -> None:
         while len(bot.updates) > -offset:
             bot.updates.popleft()
         return
+    if bot.resent:  # a re-queued update stays until it is handed out again
+        kept = [u for u in bot.updates if u["update_id"] >= offset or u["update_id"] in bot.resent]
+        bot.updates.clear()
+        bot.updates.extend(kept)
+        return
     while bot.updates and bot.updates[0]["update_id"] < offset:
         bot.updates.popleft()
 
@@ -1142,6 +1147,7 @@ def _pending(bot: BotAccount, limit: int) -> list[dict[str, Any]]:
     for u in bot.updates:
         if bot.wants(u):
             out.append(u)
+            bot.resent.discard(u["update_id"])
             if len(out) >= limit:
                 break
         else:

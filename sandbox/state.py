@@ -98,6 +98,8 @@ class BotAccount:
     username: str
     first_name: str
     updates: deque[dict[str, Any]] = field(default_factory=deque)
+    # Ids re-queued by a test (Emulator.redeliver): handed out once more even below the offset.
+    resent: set[int] = field(default_factory=set)
     next_update_id: int = 0
     signal: Signal = field(default_factory=Signal)
     poll_generation: int = 0
