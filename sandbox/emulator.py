@@ -250,8 +250,9 @@ class Emulator:
         """Queue an already delivered update again, as Telegram does after an unconfirmed
         offset or a failed webhook call."""
         account = self._bot(bot)
-        account.updates.append(update)
-        account.resent.add(update["update_id"])
+        copy = dict(update)  # the original may still be queued: only this one is re-sent
+        account.updates.append(copy)
+        account.resent.append(copy)
         account.signal.notify()
 
     # -- the call pipeline -------------------------------------------------------------

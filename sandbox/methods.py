@@ -1132,12 +1132,16 @@ def _confirm(bot: BotAccount, offset: int) -> None:
             bot.updates.popleft()
         return
     if bot.resent:  # a re-queued update stays until it is handed out again
-        kept = [u for u in bot.updates if u["update_id"] >= offset or u["update_id"] in bot.resent]
+        kept = [u for u in bot.updates if u["update_id"] >= offset or _resent(bot, u)]
         bot.updates.clear()
         bot.updates.extend(kept)
         return
     while bot.updates and bot.updates[0]["update_id"] < offset:
         bot.updates.popleft()
+
+
+def _resent(bot: BotAccount, update: dict[str, Any]) -> bool:
+    return any(r is update for r in bot.resent)
 
 
 def _pending(bot: BotAccount, limit: int) -> list[dict[str, Any]]:
@@ -1147,7 +1151,8 @@ def _pending(bot: BotAccount, limit: int) -> list[dict[str, Any]]:
     for u in bot.updates:
         if bot.wants(u):
             out.append(u)
-            bot.resent.discard(u["update_id"])
+            if _resent(bot, u):
+                bot.resent = [r for r in bot.resent if r is not u]
             if len(out) >= limit:
                 break
         else:

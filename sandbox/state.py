@@ -98,8 +98,9 @@ class BotAccount:
     username: str
     first_name: str
     updates: deque[dict[str, Any]] = field(default_factory=deque)
-    # Ids re-queued by a test (Emulator.redeliver): handed out once more even below the offset.
-    resent: set[int] = field(default_factory=set)
+    # Updates re-queued by a test (Emulator.redeliver), by identity: each is handed out once
+    # more even below the confirmed offset.
+    resent: list[dict[str, Any]] = field(default_factory=list)
     next_update_id: int = 0
     signal: Signal = field(default_factory=Signal)
     poll_generation: int = 0
