@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -27,7 +28,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.broadcaster import Broadcaster
-from bot.config import LOCALES, Settings
+from bot.config import LOCALES, Settings, instance_owner
 from bot.dialogs.bursts import BurstGate
 from bot.digest import PLAN_MINUTES, DigestWork
 from bot.followups import DRAFT_SCAN_MINUTES, FollowUpWork, remind_drafts
@@ -91,17 +92,32 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
     )
 
 
+def fsm_storage(settings: Settings, db: Database) -> dict[str, Any]:
+    """Where conversations live. One process: the database, written in the update's own
+    transaction. Several processes behind one webhook (REDIS_URL set): aiogram's Redis
+    storage, and a per-chat lock in Redis, so that a chat's updates are handled one at a
+    time whichever process gets them (the database storage's in-memory copy would go stale)."""
+    if not settings.redis_url:
+        return {"storage": DatabaseStorage(db), "events_isolation": SimpleEventIsolation()}
+    from aiogram.fsm.storage.base import DefaultKeyBuilder
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+    storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
+    return {"storage": storage, "events_isolation": storage.create_isolation()}
+
+
 def create_dispatcher(
     settings: Settings, db: Database, *, i18n: I18n | None = None, scheduler: bool = True
 ) -> Dispatcher:
     i18n = i18n or create_i18n(settings.default_locale)
-    dp = Dispatcher(storage=DatabaseStorage(db), events_isolation=SimpleEventIsolation())
+    dp = Dispatcher(**fsm_storage(settings, db))
     red_flags = load_red_flags()
     regions = load_regions()
     queues = load_queues(regions=regions)
     checkin_plans = load_checkins()
     # Durable work (routing, SLA reminders); its handlers need the Bot, given at start-up.
-    work = WorkRunner(db, {})
+    work = WorkRunner(db, {}, owner=instance_owner(settings))
     metrics = Metrics(db)
     dp.workflow_data.update(
         settings=settings,

@@ -10,8 +10,6 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-import os
-import socket
 import time
 from dataclasses import dataclass
 
@@ -28,7 +26,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.config import Settings, instance_owner
 from bot.dialogs import broadcast as bd
 from bot.dialogs.onboarding import unprompted
 from bot.middlewares.retry import own_backoff
@@ -64,7 +62,7 @@ class Broadcaster:
         self.interval = 1 / settings.broadcast_rate if settings.broadcast_rate else 0.0
         fast = not settings.broadcast_rate or settings.broadcast_rate > 30
         self.slots = FAST_SLOTS if fast else SLOTS
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.owner = instance_owner(settings)
         self._next = 0.0  # the earliest moment of the next send
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
@@ -95,7 +93,8 @@ class Broadcaster:
 
     async def recover(self) -> int:
         async with self.db.session() as session, session.begin():
-            return await BroadcastsRepo(session).unknown_after_crash()
+            instance = self.owner.rsplit(":", 1)[0]
+            return await BroadcastsRepo(session).unknown_after_crash(instance, self.owner)
 
     async def tick(self) -> None:
         """Start what is due and send what is pending (APScheduler, every second)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
@@ -58,6 +60,10 @@ class Settings(BaseSettings):
     # private network: the figures are for whoever runs the bot, not for the public.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "127.0.0.1"
+    # Which bot process this is, in the owner of the work it claims (with its pid): at start a
+    # process takes back what its own previous run held. Defaults to the host's name, one
+    # process per host (a container); several processes on one host need one each.
+    instance_id: str | None = None
     # Shared by several webhook replicas; /healthz pings it when set.
     redis_url: str | None = None
     sandbox_host: str = "127.0.0.1"
@@ -160,3 +166,8 @@ def load_settings_or_exit() -> Settings:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def instance_owner(settings: Settings) -> str:
+    """`instance:pid`, the owner written on claimed work and deliveries."""
+    return f"{settings.instance_id or socket.gethostname()}:{os.getpid()}"

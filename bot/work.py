@@ -79,11 +79,12 @@ class WorkRunner:
         db: Database,
         handlers: dict[WorkKind, Handler],
         batch_handlers: dict[WorkKind, BatchHandler] | None = None,
+        owner: str | None = None,
     ) -> None:
         self.db = db
         self.handlers = handlers
         self.batch_handlers = batch_handlers or {}
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self._nudges: set[asyncio.Task[int]] = set()
         self._lock = asyncio.Lock()
 
@@ -101,8 +102,8 @@ class WorkRunner:
             self.nudge()
 
     async def recover(self) -> int:
-        """At start: what this machine's previous run was doing when it died is due again
-        now, not after STALE_AFTER."""
+        """At start: what this instance's previous run was doing when it died is due again
+        now, not after STALE_AFTER (another instance's work is left to it)."""
         host = self.owner.rsplit(":", 1)[0]
         async with self.db.session() as session, session.begin():
             return await WorkRepo(session).release_host(host, self.owner, utcnow())

@@ -246,6 +246,11 @@ class Emulator:
         """Every update handed out by getUpdates so far, in order."""
         return [u for call in self.calls("getUpdates", bot) if call.ok for u in call.result or []]
 
+    def balance_webhook(self, url: str, backends: list[str]) -> None:
+        """Play a TLS proxy in front of several bot processes: updates for the webhook `url`
+        (what the bots set) go to `backends` in turn, one in flight to each."""
+        self.world.webhook_backends[url] = list(backends)
+
     def redeliver(self, update: dict[str, Any], bot: str | None = None) -> None:
         """Queue an already delivered update again, as Telegram does after an unconfirmed
         offset or a failed webhook call."""

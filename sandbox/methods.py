@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import mimetypes
@@ -486,36 +487,50 @@ class BotApi:
         return info
 
     async def _deliver(self, bot: BotAccount, hook: WebhookConfig) -> None:
-        """POST pending updates one by one, in order; retry failures with a backoff."""
+        """POST pending updates in order, one at a time — or, behind a balancing proxy, one
+        to each of its backends at once, in turn; retry failures with a backoff."""
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         headers = {"Content-Type": "application/json"}
         if hook.secret_token:
             headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
+        turn = itertools.count()
         backoff = 0.05
         while bot.webhook is hook and not self.world.closing:
-            batch = _pending(bot, 1)
+            targets = self.world.webhook_backends.get(hook.url) or [hook.url]
+            batch = _pending(bot, min(len(targets), hook.max_connections))
             if not batch:
                 await bot.signal.wait(None)
                 continue
-            update = batch[0]
-            try:
-                async with self._http.post(
-                    hook.url, data=json.dumps(update), headers=headers
-                ) as resp:
-                    ok = 200 <= resp.status < 300
-                    error = f"Wrong response from the webhook: {resp.status} {resp.reason}"
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                ok, error = False, f"Connection failed: {exc.__class__.__name__}"
-            if ok:
+            sent = [targets[next(turn) % len(targets)] for _ in batch]
+            results = await asyncio.gather(
+                *(self._post(url, update, headers) for url, update in zip(sent, batch, strict=True))
+            )
+            delivered = [u for u, (ok, _) in zip(batch, results, strict=True) if ok]
+            if delivered:
+                kept = [u for u in bot.updates if not any(u is d for d in delivered)]
+                bot.updates.clear()
+                bot.updates.extend(kept)
+            errors = [error for ok, error in results if not ok]
+            if not errors:
                 backoff = 0.05
-                if bot.updates and bot.updates[0] is update:
-                    bot.updates.popleft()
                 continue
             hook.last_error_date = now()
-            hook.last_error_message = error
+            hook.last_error_message = errors[0]
             await asyncio.sleep(backoff)  # retry delay, not a polling step
             backoff = min(backoff * 2, 2.0)
+
+    async def _post(
+        self, url: str, update: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[bool, str]:
+        assert self._http is not None
+        try:
+            async with self._http.post(url, data=json.dumps(update), headers=headers) as resp:
+                if 200 <= resp.status < 300:
+                    return True, ""
+                return False, f"Wrong response from the webhook: {resp.status} {resp.reason}"
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return False, f"Connection failed: {exc.__class__.__name__}"
 
     # == commands ======================================================================
 

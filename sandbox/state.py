@@ -292,6 +292,9 @@ class World:
         self.closing = False
         # Called after every chat event, in the emulator's loop; must not block.
         self.listeners: list[Callable[[Chat, ChatEvent], None]] = []
+        # The TLS proxy in front of several bot processes: a webhook URL the bots set, and
+        # the local addresses its updates are handed to in turn (Emulator.balance_webhook).
+        self.webhook_backends: dict[str, list[str]] = {}
 
     def _emit(self, chat: Chat, event: ChatEvent) -> None:
         for listener in list(self.listeners):

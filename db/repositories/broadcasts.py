@@ -113,11 +113,16 @@ class BroadcastsRepo:
                 .values(status=status, owner=None, **values)
             )
 
-    async def unknown_after_crash(self) -> int:
-        """At start: deliveries that were being sent when the bot died are not guessed."""
+    async def unknown_after_crash(self, instance: str, but: str) -> int:
+        """At start: deliveries this instance's previous run was sending when it died are not
+        guessed (another instance's are its own, still in flight)."""
         result = await self.session.execute(
             update(BroadcastDelivery)
-            .where(BroadcastDelivery.status == DeliveryStatus.WORKING)
+            .where(
+                BroadcastDelivery.status == DeliveryStatus.WORKING,
+                BroadcastDelivery.owner.startswith(f"{instance}:"),
+                BroadcastDelivery.owner != but,
+            )
             .values(status=DeliveryStatus.UNKNOWN, owner=None)
         )
         return int(getattr(result, "rowcount", 0))
