@@ -92,6 +92,9 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
     )
 
 
+CHAT_LOCK_SECONDS = 20
+
+
 def fsm_storage(settings: Settings, db: Database) -> dict[str, Any]:
     """Where conversations live. One process: the database, written in the update's own
     transaction. Several processes behind one webhook (REDIS_URL set): aiogram's Redis
@@ -104,7 +107,10 @@ def fsm_storage(settings: Settings, db: Database) -> dict[str, Any]:
 
     keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
     storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
-    return {"storage": storage, "events_isolation": storage.create_isolation()}
+    # A process killed while handling a chat leaves its lock behind until it expires: short
+    # enough that the chat goes on soon, long enough for a handler waiting out a 429.
+    isolation = storage.create_isolation(lock_kwargs={"timeout": CHAT_LOCK_SECONDS})
+    return {"storage": storage, "events_isolation": isolation}
 
 
 def create_dispatcher(

@@ -218,11 +218,16 @@ class Broadcaster:
         if not final and now - self._progress_at < PROGRESS_EVERY:
             return
         self._progress_at = now
-        async with self.db.session() as session:
-            broadcast = await BroadcastsRepo(session).get(broadcast_id)
+        async with self.db.session() as session, session.begin():
+            repo = BroadcastsRepo(session)
+            broadcast = await repo.get(broadcast_id)
             if broadcast is None or broadcast.progress_chat_id is None:
                 return
             figures = await broadcasts.progress(session, broadcast)
+            done = figures.sent + figures.failed + figures.blocked + figures.unknown
+            # Several processes send one broadcast: the one that moves the count shows it.
+            if not final and not await repo.advance_shown(broadcast_id, done):
+                return
             author = await PeopleRepo(session).get(broadcast.author_id or 0)
         locale = (author.locale if author else None) or self.settings.default_locale
         with self.i18n.context(), self.i18n.use_locale(locale):
@@ -240,10 +245,12 @@ class Broadcaster:
 
     async def _finish(self, broadcast_id: int) -> None:
         async with self.db.session() as session, session.begin():
-            broadcast = await BroadcastsRepo(session).get(broadcast_id)
+            repo = BroadcastsRepo(session)
+            broadcast = await repo.get(broadcast_id)
             if broadcast is None or broadcast.status is not BroadcastStatus.SENDING:
                 return
             figures = await broadcasts.progress(session, broadcast)
-            broadcast.status, broadcast.finished_at = BroadcastStatus.DONE, utcnow()
-            broadcast.sent, broadcast.failed = figures.sent, figures.failed + figures.blocked
+            failed = figures.failed + figures.blocked
+            if not await repo.finish(broadcast_id, utcnow(), figures.sent, failed):
+                return  # another process finished it and shows the report
         await self._show_progress(broadcast_id, final=True)

@@ -11,7 +11,7 @@ from bot.config import Settings, load_settings
 from db.migrate import upgrade
 from db.session import Database
 from sandbox import Emulator
-from tests.servers import PostgresServer
+from tests.servers import PostgresServer, RedisServer
 
 # `make test` runs the suite twice: on SQLite, then with TEST_DATABASE=postgresql on a real
 # PostgreSQL server started here for the run.
@@ -41,12 +41,17 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: the test is about SQLite itself")
+    config.addinivalue_line("markers", "postgresql_only: needs PostgreSQL (several processes)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On PostgreSQL, the tests that touch a database (`db_url`, which `db` and every bot the
     tests start use) and are not about SQLite itself; the rest ran on the SQLite pass."""
     if ENGINE == "sqlite":
+        skip = pytest.mark.skip(reason="runs in the PostgreSQL pass")
+        for item in items:
+            if "postgresql_only" in item.keywords:
+                item.add_marker(skip)
         return
     keep, drop = [], []
     for item in items:
@@ -63,6 +68,15 @@ def postgres() -> Iterator[PostgresServer | None]:
         yield None
         return
     server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
     try:
         yield server
     finally:

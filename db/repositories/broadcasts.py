@@ -113,6 +113,29 @@ class BroadcastsRepo:
                 .values(status=status, owner=None, **values)
             )
 
+    async def advance_shown(self, broadcast_id: int, done: int) -> bool:
+        """While sending, `sent` holds the count last shown to the author: True for the one
+        process (of several) that moves it forward, which then shows the progress."""
+        result = await self.session.execute(
+            update(Broadcast)
+            .where(
+                Broadcast.id == broadcast_id,
+                Broadcast.status == BroadcastStatus.SENDING,
+                Broadcast.sent < done,
+            )
+            .values(sent=done)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def finish(self, broadcast_id: int, now: datetime, sent: int, failed: int) -> bool:
+        """Sending → done, once: True for the one process that made the change."""
+        result = await self.session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SENDING)
+            .values(status=BroadcastStatus.DONE, finished_at=now, sent=sent, failed=failed)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def unknown_after_crash(self, instance: str, but: str) -> int:
         """At start: deliveries this instance's previous run was sending when it died are not
         guessed (another instance's are its own, still in flight)."""
