@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PO     := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run sandbox test lint typecheck unit i18n bench bench-stats migrate clean chromium postgresql
+.PHONY: run sandbox test lint typecheck unit i18n bench bench-stats migrate clean chromium postgresql redis
 
 # Set-up is quiet, so that the first line `make run` prints without a token is the sandbox's
 # web address.
@@ -38,6 +38,10 @@ chromium:
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
+# The several-instances test shares conversations through a real redis-server it starts.
+redis:
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+
 migrate: $(STAMP)
 	$(BIN)/python -m bot migrate
 
@@ -50,7 +54,7 @@ typecheck: $(STAMP)
 
 # Most tests wait (for a bot process, a long poll, a rate limit) rather than compute: four
 # workers on two cores. The PostgreSQL pass runs the tests that touch a database.
-test: $(STAMP) $(MO) chromium postgresql
+test: $(STAMP) $(MO) chromium postgresql redis
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot db sandbox
