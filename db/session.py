@@ -2,11 +2,11 @@
 
 SQLite is tuned for a bot that many coroutines share: WAL so readers never block the writer,
 a writer that waits for another process's lock instead of failing (asynchronously: the
-writers' connection runs on the event loop, db/sqlite_driver.py), foreign keys on. Every transaction starts
-with BEGIN IMMEDIATE: a transaction that reads and then writes would otherwise fail at once
-with "database is locked" when another connection wrote in between (WAL cannot upgrade a
-stale read snapshot). Holding the write lock is cheap because the update pipeline commits
-before each call to Telegram (see bot/middlewares/db.py).
+writers' connection runs on the event loop, db/sqlite_driver.py), foreign keys on. Every
+transaction starts with BEGIN IMMEDIATE: a transaction that reads and then writes would
+otherwise fail at once with "database is locked" when another connection wrote in between
+(WAL cannot upgrade a stale read snapshot). Holding the write lock is cheap because the
+update pipeline commits before each call to Telegram (see bot/middlewares/db.py).
 """
 
 from __future__ import annotations
