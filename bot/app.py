@@ -35,7 +35,7 @@ from bot.handlers import build_router
 from bot.i18n import LocaleMiddleware, bot_commands, create_i18n
 from bot.inline_filters import inline_sync_filters
 from bot.middlewares.callbacks import AlwaysAnswerCallbacks, CallbackGuard
-from bot.middlewares.chat_log import LogIncoming, LogOutgoing
+from bot.middlewares.chat_log import LogOutgoing, unwritten_of
 from bot.middlewares.db import CommitBeforeSend, DbSessionMiddleware
 from bot.middlewares.pacing import Pacer, PaceSends
 from bot.middlewares.person import PersonMiddleware
@@ -124,7 +124,6 @@ def create_dispatcher(
     dp.update.outer_middleware(DbSessionMiddleware(db))
     dp.update.outer_middleware(PersonMiddleware(settings.admin_ids))
     dp.update.outer_middleware(LocaleMiddleware(i18n))
-    dp.message.outer_middleware(LogIncoming())
     # Outer, so that even a button no handler takes is answered, and checked before any is.
     dp.callback_query.outer_middleware(AlwaysAnswerCallbacks())
     dp.callback_query.outer_middleware(CallbackGuard())
@@ -134,6 +133,8 @@ def create_dispatcher(
 
     async def on_startup(bot: Bot) -> None:
         metrics.watch_bot(bot)
+        if (unwritten := unwritten_of(bot)) is not None:
+            unwritten.bind(db)  # sent message ids are then written right after each send
         broadcaster = Broadcaster(bot, db, i18n, settings)
         dp["broadcaster"] = broadcaster
         if await broadcaster.recover():
@@ -160,12 +161,14 @@ def create_dispatcher(
             every(jobs, digest.plan, minutes=PLAN_MINUTES, first_in=timedelta(minutes=1))
             jobs.start()
 
-    async def on_shutdown() -> None:
+    async def on_shutdown(bot: Bot) -> None:
         if jobs is not None and jobs.running:
             jobs.shutdown(wait=False)
         await work.drain(WORK_DRAIN_SECONDS)
         if "broadcaster" in dp.workflow_data:
             await dp["broadcaster"].drain(WORK_DRAIN_SECONDS)
+        if (unwritten := unwritten_of(bot)) is not None:
+            await unwritten.close()
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)

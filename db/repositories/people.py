@@ -1,12 +1,32 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Person, Role
-from db.repositories._sql import _insert
+from db.repositories._sql import _dialect, _insert_for
+
+# Every update loads its person, and a new one is created: the statements are built once.
+_BY_TELEGRAM_ID = select(Person).where(Person.telegram_id == bindparam("telegram_id"))
+
+
+@functools.cache
+def _create(dialect: str) -> Any:
+    """A Core INSERT…RETURNING whose row the ORM loads as the session's Person: about a
+    third of the CPU of the ORM's own INSERT…RETURNING(Person), which sets up its bulk
+    machinery every time."""
+    table = Person.__table__
+    insert = (
+        _insert_for(dialect, table)
+        .values(telegram_id=bindparam("telegram_id"))
+        .on_conflict_do_nothing(index_elements=["telegram_id"])
+        .returning(*table.c)
+    )
+    return select(Person).from_statement(insert)
 
 
 class PeopleRepo:
@@ -14,7 +34,7 @@ class PeopleRepo:
         self.session = session
 
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
-        result = await self.session.execute(select(Person).where(Person.telegram_id == telegram_id))
+        result = await self.session.execute(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
         return result.scalar_one_or_none()
 
     async def get_or_create(self, telegram_id: int) -> tuple[Person, bool]:
@@ -22,13 +42,11 @@ class PeopleRepo:
         person = await self.by_telegram_id(telegram_id)
         if person is not None:
             return person, False
-        stmt = (
-            _insert(self.session, Person)
-            .values(telegram_id=telegram_id)
-            .on_conflict_do_nothing(index_elements=["telegram_id"])
-            .returning(Person)
-        )
-        created = (await self.session.execute(stmt)).scalar_one_or_none()
+        created = (
+            await self.session.execute(
+                _create(_dialect(self.session)), {"telegram_id": telegram_id}
+            )
+        ).scalar_one_or_none()
         if created is not None:
             return created, True
         person = await self.by_telegram_id(telegram_id)  # another update created them first

@@ -34,6 +34,13 @@ class SentMessagesRepo:
             _add(_dialect(self.session)), {"chat_id": chat_id, "message_id": message_id, "at": at}
         )
 
+    async def add_many(self, rows: list[tuple[int, int, datetime]]) -> None:
+        """(chat id, message id, when) rows; one statement."""
+        params = [{"chat_id": c, "message_id": m, "at": at} for c, m, at in rows]
+        await self.session.execute(
+            _add(_dialect(self.session)), params[0] if len(params) == 1 else params
+        )
+
     async def since(self, chat_id: int, moment: datetime) -> list[int]:
         result = await self.session.scalars(
             select(SentMessage.message_id)
