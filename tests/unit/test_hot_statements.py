@@ -1,0 +1,72 @@
+"""The per-update statements run straight on SQLite's connection: same rows as through
+SQLAlchemy, in the session's transaction, errors as SQLAlchemy's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from db.models import FsmRecord, SentMessage
+from db.repositories import FsmRepo, SentMessagesRepo, _hot
+from db.repositories.sent import _add
+from db.session import Database
+
+pytestmark = pytest.mark.sqlite_only
+
+
+async def test_rows_read_back_as_the_orm_wrote_them(db: Database) -> None:
+    when = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    async with db.session() as session:
+        await SentMessagesRepo(session).add(5, 1, when)
+        await FsmRepo(session).upsert("k", "Onboarding:language", {"n": [1, "два"]})
+        await session.commit()
+    async with db.session() as session:
+        sent = (await session.execute(select(SentMessage))).scalar_one()
+        assert (sent.chat_id, sent.message_id, sent.at) == (5, 1, when)
+        assert await FsmRepo(session).get("k") == ("Onboarding:language", {"n": [1, "два"]})
+        # The same text SQLAlchemy itself would have stored, so comparisons still hold.
+        stored = (await session.execute(text("SELECT at FROM sent_messages"))).scalar_one()
+        assert stored == "2026-05-01 12:30:15.123456"
+
+
+async def test_they_roll_back_with_the_session(db: Database) -> None:
+    async with db.session() as session:
+        await SentMessagesRepo(session).add_many(
+            [(5, 1, datetime(2026, 5, 1, tzinfo=UTC)), (5, 2, datetime(2026, 5, 1, tzinfo=UTC))]
+        )
+        await session.rollback()
+    async with db.session() as session:
+        assert (await session.execute(select(SentMessage))).all() == []
+        assert (await session.execute(select(FsmRecord))).all() == []
+
+
+async def test_a_failure_is_sqlalchemys_error_and_the_session_goes_on(db: Database) -> None:
+    async with db.session() as session:
+        params: dict[str, Any] = {
+            "chat_id": None,
+            "message_id": 1,
+            "at": datetime(2026, 5, 1, tzinfo=UTC),
+        }
+        with pytest.raises(IntegrityError, match="NOT NULL"):
+            await _hot.execute(session, _add, params)
+        await session.rollback()
+        assert await _hot.execute(session, _add, {**params, "chat_id": 5}) == 1
+        await session.commit()
+
+
+async def test_they_run_on_the_sqlite_connection_not_through_sqlalchemy(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with db.session() as session:
+
+        async def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("went through session.execute")
+
+        monkeypatch.setattr(session, "execute", refuse)
+        params = {"chat_id": 5, "message_id": 1, "at": datetime(2026, 5, 1, tzinfo=UTC)}
+        assert await _hot.execute(session, _add, params) == 1
+        await session.commit()
