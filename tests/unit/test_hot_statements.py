@@ -1,5 +1,6 @@
 """The per-update statements run straight on SQLite's connection: same rows as through
-SQLAlchemy, in the session's transaction, errors as SQLAlchemy's."""
+SQLAlchemy, in the session's transaction, errors as SQLAlchemy's; a person read that way is
+the ORM's own object."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from db.models import FsmRecord, SentMessage
-from db.repositories import FsmRepo, SentMessagesRepo, _hot
+from db.models import FsmRecord, Person, Role, SentMessage
+from db.repositories import FsmRepo, PeopleRepo, SentMessagesRepo, _hot
 from db.repositories.sent import _add
 from db.session import Database
 
@@ -69,4 +70,33 @@ async def test_they_run_on_the_sqlite_connection_not_through_sqlalchemy(
         monkeypatch.setattr(session, "execute", refuse)
         params = {"chat_id": 5, "message_id": 1, "at": datetime(2026, 5, 1, tzinfo=UTC)}
         assert await _hot.execute(session, _add, params) == 1
+        await session.commit()
+
+
+async def test_a_person_read_on_sqlites_connection_is_the_orms_person(db: Database) -> None:
+    async with db.session() as session:
+        created, new = await PeopleRepo(session).get_or_create(77)
+        assert new and created.role is Role.PARENT and created.children_ages == []
+        assert created.created_at.tzinfo is UTC and created.is_active is True
+        created.locale = "en"  # tracked: written at commit like any loaded object
+        await session.commit()
+    async with db.session() as session:
+        person = await PeopleRepo(session).by_telegram_id(77)
+        assert person is not None and person.locale == "en"
+        assert await PeopleRepo(session).by_telegram_id(77) is person  # the identity map's
+        columns = [c.key for c in Person.__table__.c]
+        fast = {k: getattr(person, k) for k in columns}
+        session.expunge_all()
+        orm = (await session.execute(select(Person).where(Person.telegram_id == 77))).scalar_one()
+        assert fast == {k: getattr(orm, k) for k in columns}
+
+
+async def test_pending_changes_are_flushed_before_a_person_is_read(db: Database) -> None:
+    async with db.session() as session:
+        person, _ = await PeopleRepo(session).get_or_create(78)
+        person.telegram_id = -78  # what /forget does; not flushed yet
+        assert await PeopleRepo(session).by_telegram_id(78) is None
+        session.add(Person(telegram_id=79))
+        found = await PeopleRepo(session).by_telegram_id(79)
+        assert found is not None and found.telegram_id == 79
         await session.commit()
