@@ -36,6 +36,7 @@ def fake_bot(unwritten: Unwritten) -> Any:
     return SimpleNamespace(id=42, session=SimpleNamespace(middleware=[LogOutgoing(unwritten)]))
 
 
+@pytest.mark.sqlite_only  # PostgreSQL's pool has more connections: nobody waits
 async def test_ids_sent_while_the_connection_is_busy_share_one_write_after_it(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
