@@ -97,12 +97,20 @@ async def _sqlite_of(session: AsyncSession) -> sqlite3.Connection | None:
     sync = session.sync_session
     if sync.autoflush and (sync.new or sync.deleted or sync.dirty):
         await session.flush()
+    # Asking the session for its connection costs more than the statement: it is kept for
+    # the transaction that holds it (a new transaction may hold another).
+    transaction = sync.get_transaction()
+    held = sync.info.get(_RAW)
+    if held is not None and transaction is not None and held[0] is transaction:
+        raw: sqlite3.Connection | None = held[1]
+        return raw
     connection = await session.connection()
     info = connection.info
     if _RAW not in info:
         driver = (await connection.get_raw_connection()).driver_connection
         info[_RAW] = driver._conn if isinstance(driver, InlineConnection) else None
-    raw: sqlite3.Connection | None = info[_RAW]
+    raw = info[_RAW]
+    sync.info[_RAW] = (sync.get_transaction(), raw)
     return raw
 
 

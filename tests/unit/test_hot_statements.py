@@ -100,3 +100,16 @@ async def test_pending_changes_are_flushed_before_a_person_is_read(db: Database)
         found = await PeopleRepo(session).by_telegram_id(79)
         assert found is not None and found.telegram_id == 79
         await session.commit()
+
+
+async def test_after_a_commit_the_next_statement_is_in_a_new_transaction(db: Database) -> None:
+    when = datetime(2026, 5, 1, tzinfo=UTC)
+    async with db.session() as session:
+        await SentMessagesRepo(session).add(5, 1, when)
+        await session.commit()
+        # The connection is remembered per transaction: were it reused without a BEGIN, this
+        # statement would commit by itself (the driver runs in autocommit between them).
+        await SentMessagesRepo(session).add(5, 2, when)
+        await session.rollback()
+    async with db.session() as session:
+        assert await SentMessagesRepo(session).since(5, when) == [1]
