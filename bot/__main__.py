@@ -67,18 +67,6 @@ def cmd_migrate(settings: Settings, revision: str) -> None:
     logger.info("database is at revision %s", revision)
 
 
-def use_uvloop() -> bool:
-    """uvloop (the `fast` extra) when installed: about a tenth less CPU per update
-    (bench/updates.py); asyncio's own loop otherwise. Polling and webhooks alike create their
-    loop after this, through the policy."""
-    try:
-        import uvloop
-    except ImportError:
-        return False
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    return True
-
-
 def cmd_run(settings: Settings) -> None:
     from bot import app
     from bot.runner import FatalStartupError
@@ -86,7 +74,6 @@ def cmd_run(settings: Settings) -> None:
     from db.session import StorageError
 
     install_from_env()
-    use_uvloop()
     try:
         if settings.bot_token is None:
             # No log line first: the first line `make run` prints is the web chat's address.
