@@ -2,12 +2,17 @@
 
     .venv/bin/python bench/updates.py [--users 5000] [--rate 50] [--duration 10]
                                       [--only ours|bare] [--warmup 20] [--timeout 120]
+                                      [--database sqlite|postgresql|both]
 
 The Bot API emulator (sandbox/) runs in this process; each bot runs as a separate real
 process polling it over HTTP, one after the other, each against a fresh emulator:
 
-* ours — `python -m bot run` on a fresh SQLite database (migrated first with
+* ours/sqlite — `python -m bot run` on a fresh SQLite database (migrated first with
   `python -m bot migrate`);
+* ours/postgresql — the same on a fresh database of a throwaway PostgreSQL server started
+  here (tests/servers.py: initdb in a temporary directory, a free loopback port; with
+  PostgreSQL's durable defaults, fsync and synchronous commit on), with `--database
+  postgresql` or `both`;
 * bare — `python bench/echo_bot.py`, a minimal aiogram 3 echo bot (no DB, no middlewares).
 
 Phases, per bot (after a warm-up of --warmup users that is not counted):
@@ -52,6 +57,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from sandbox import Emulator
 from sandbox.testing import TestUser
@@ -78,29 +84,38 @@ class BotKind:
     name: str
     username: str
     argv: tuple[str, ...]
-    needs_db: bool
+    database: str | None  # "sqlite", "postgresql", or None (the bare bot has none)
     expected: Callable[[str], bool]  # is this the reply to /start?
     expected_text: str
 
 
-OURS = BotKind(
-    name="ours",
-    username="semya_bench_bot",
-    argv=(sys.executable, "-m", "bot", "run"),
-    needs_db=True,
-    # A new ru user gets the language picker ("Здравствуйте! Выберите...").
-    expected=lambda text: text.startswith("Здравствуйте"),
-    expected_text="the language picker (Здравствуйте!...)",
-)
+def ours(database: str) -> BotKind:
+    return BotKind(
+        name=f"ours/{database}",
+        username="semya_bench_bot",
+        argv=(sys.executable, "-m", "bot", "run"),
+        database=database,
+        # A new ru user gets the language picker ("Здравствуйте! Выберите...").
+        expected=lambda text: text.startswith("Здравствуйте"),
+        expected_text="the language picker (Здравствуйте!...)",
+    )
+
+
+OURS_SQLITE, OURS_POSTGRESQL = ours("sqlite"), ours("postgresql")
 BARE = BotKind(
     name="bare",
     username="echo_bench_bot",
     argv=(sys.executable, str(ECHO_BOT)),
-    needs_db=False,
+    database=None,
     expected=lambda text: text == START,
     expected_text=repr(START),
 )
-KINDS = {k.name: k for k in (OURS, BARE)}
+KINDS = {k.name: k for k in (OURS_SQLITE, OURS_POSTGRESQL, BARE)}
+DATABASES = {
+    "sqlite": (OURS_SQLITE,),
+    "postgresql": (OURS_POSTGRESQL,),
+    "both": (OURS_SQLITE, OURS_POSTGRESQL),
+}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -163,7 +178,7 @@ class BotProcess:
         self.kind = kind
         self.workdir = workdir
         self.env = env
-        self.log_path = workdir / f"{kind.name}.log"
+        self.log_path = workdir / "bot.log"
         self.proc: asyncio.subprocess.Process | None = None
         self.started_at = 0.0
         self.ready_seconds = math.nan
@@ -400,9 +415,37 @@ def new_users(emu: Emulator, token: str, n: int, tag: str) -> list[TestUser]:
     return [emu.add_user(first_name=f"{tag}{i}", language_code="ru", bot=token) for i in range(n)]
 
 
-async def bench_bot(kind: BotKind, args: argparse.Namespace, tmp: Path) -> BotRun:
+class Databases:
+    """A fresh database for each run of ours; one PostgreSQL server, started when first asked."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self._postgres: Any = None
+        self._count = 0
+
+    def url(self, kind: BotKind, workdir: Path) -> str:
+        if kind.database != "postgresql":
+            return f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+        if self._postgres is None:
+            sys.path.insert(0, str(ROOT))  # tests/ is not an installed package
+            from tests.servers import PostgresServer
+
+            self._postgres = PostgresServer(durable=True).start()
+        self._count += 1
+        name = f"bench{self._count}"
+        self._postgres.sql(f"CREATE DATABASE {name}")
+        return str(self._postgres.url(name))
+
+    def close(self) -> None:
+        if self._postgres is not None:
+            self._postgres.stop()
+
+
+async def bench_bot(
+    kind: BotKind, args: argparse.Namespace, tmp: Path, databases: Databases
+) -> BotRun:
     run = BotRun(kind)
-    workdir = tmp / kind.name
+    workdir = tmp / kind.name.replace("/", "-")
     workdir.mkdir()
     paced_n = round(args.rate * args.duration) if args.rate > 0 and args.duration > 0 else 0
     log_size = max(100_000, 4 * (args.warmup + args.users + paced_n) + 1_000)
@@ -412,7 +455,7 @@ async def bench_bot(kind: BotKind, args: argparse.Namespace, tmp: Path) -> BotRu
             **os.environ,
             "BOT_TOKEN": token,
             "TELEGRAM_API_URL": emu.api_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
+            "DATABASE_URL": databases.url(kind, workdir) if kind.database else "",
             "LOG_LEVEL": args.log_level,
             "WEBHOOK_URL": "",
             "ADMIN_IDS": "",
@@ -422,7 +465,7 @@ async def bench_bot(kind: BotKind, args: argparse.Namespace, tmp: Path) -> BotRu
         }
         bot = BotProcess(kind, workdir, env)
         try:
-            if kind.needs_db:
+            if kind.database:
                 await bot.migrate()
             await bot.start(emu, token)
             run.ready_seconds = bot.ready_seconds
@@ -559,26 +602,32 @@ def print_table(runs: Sequence[BotRun]) -> None:
 
 
 def print_ratios(runs: Sequence[BotRun]) -> None:
-    by_kind = {run.kind.name: run for run in runs}
-    if "ours" not in by_kind or "bare" not in by_kind:
+    bare_run = next((run for run in runs if run.kind is BARE), None)
+    if bare_run is None:
         return
-    bare = {r.phase: r for r in by_kind["bare"].results}
-    print()
-    print("ours/bare:")
-    for ours in by_kind["ours"].results:
-        base = bare.get(ours.phase)
-        if base is None:
+    bare = {r.phase: r for r in bare_run.results}
+
+    def ratio(a: float, b: float) -> str:
+        return fmt(a / b, 2) if b and not math.isnan(a) and not math.isnan(b) else "—"
+
+    for run in runs:
+        if run.kind is BARE:
             continue
-
-        def ratio(a: float, b: float) -> str:
-            return fmt(a / b, 2) if b and not math.isnan(a) and not math.isnan(b) else "—"
-
-        print(
-            f"  {ours.phase:<16}  upd/s ×{ratio(ours.throughput, base.throughput)}"
-            f"   p50 ×{ratio(ours.pct(50), base.pct(50))}"
-            f"   p95 ×{ratio(ours.pct(95), base.pct(95))}"
-            f"   bot CPU/upd ×{ratio(ours.bot_cpu, base.bot_cpu)}"
-        )
+        print()
+        print(f"{run.kind.name} / bare:")
+        for r in run.results:
+            base = bare.get(r.phase)
+            if base is None:
+                continue
+            n, base_n = max(r.users, 1), max(base.users, 1)
+            print(
+                f"  {r.phase:<16}  upd/s ×{ratio(r.throughput, base.throughput)}"
+                f"   p50 ×{ratio(r.pct(50), base.pct(50))}"
+                f"   p95 ×{ratio(r.pct(95), base.pct(95))}"
+                f"   bot CPU/upd {fmt(r.bot_cpu * 1000 / n, 2)} vs"
+                f" {fmt(base.bot_cpu * 1000 / base_n, 2)} ms"
+                f" = ×{ratio(r.bot_cpu / n, base.bot_cpu / base_n)}"
+            )
 
 
 # == main ================================================================================
@@ -593,7 +642,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--rate", type=float, default=50.0, help="paced phase: updates/s (0 = none; default 50)"
     )
     p.add_argument("--duration", type=float, default=10.0, help="paced phase: seconds (default 10)")
-    p.add_argument("--only", choices=sorted(KINDS), help="benchmark one bot only")
+    p.add_argument("--only", choices=("ours", "bare"), help="benchmark one bot only")
+    p.add_argument(
+        "--database",
+        choices=sorted(DATABASES),
+        default="sqlite",
+        help="what our bot runs on: sqlite (default), postgresql (a throwaway server started"
+        " here), or both in one run beside the bare bot",
+    )
     p.add_argument("--warmup", type=int, default=20, help="warm-up users, not counted")
     p.add_argument(
         "--timeout", type=float, default=120.0, help="max wait for replies after the last send"
@@ -617,7 +673,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def amain(args: argparse.Namespace) -> int:
-    kinds = [KINDS[args.only]] if args.only else [OURS, BARE]
+    ours_kinds = list(DATABASES[args.database])
+    kinds = {"ours": ours_kinds, "bare": [BARE]}.get(args.only or "", [*ours_kinds, BARE])
     # SIGTERM (and Ctrl+C, which asyncio turns into the same) cancels the run, and the bot
     # processes are stopped and the temporary directories removed on the way out.
     task = asyncio.current_task()
@@ -641,13 +698,17 @@ async def amain(args: argparse.Namespace) -> int:
     runs: list[BotRun] = []
     failed = False
     with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
-        for kind in kinds:
-            try:
-                runs.append(await bench_bot(kind, args, Path(tmp)))
-            except BenchError as exc:
-                print(f"FAILED: {exc}")
-                failed = True
-                break
+        databases = Databases(Path(tmp))
+        try:
+            for kind in kinds:
+                try:
+                    runs.append(await bench_bot(kind, args, Path(tmp), databases))
+                except BenchError as exc:
+                    print(f"FAILED: {exc}")
+                    failed = True
+                    break
+        finally:
+            databases.close()
     if runs:
         print()
         print_table(runs)

@@ -1,11 +1,12 @@
 """Engine and session factory.
 
 SQLite is tuned for a bot that many coroutines share: WAL so readers never block the writer,
-`busy_timeout` so a writer waits instead of failing, foreign keys on. Every transaction starts
-with BEGIN IMMEDIATE: a transaction that reads and then writes would otherwise fail at once
-with "database is locked" when another connection wrote in between (WAL cannot upgrade a
-stale read snapshot). Holding the write lock is cheap because the update pipeline commits
-before each call to Telegram (see bot/middlewares/db.py).
+a writer that waits for another process's lock instead of failing (asynchronously: the
+writers' connection runs on the event loop, db/sqlite_driver.py), foreign keys on. Every
+transaction starts with BEGIN IMMEDIATE: a transaction that reads and then writes would
+otherwise fail at once with "database is locked" when another connection wrote in between
+(WAL cannot upgrade a stale read snapshot). Holding the write lock is cheap because the
+update pipeline commits before each call to Telegram (see bot/middlewares/db.py).
 """
 
 from __future__ import annotations
@@ -46,7 +47,11 @@ def _ensure_sqlite_dir(url: str) -> None:
             raise StorageError(describe_storage_error(url, exc)) from None
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, *, inline: bool) -> None:
+    # On the event loop a busy handler would stop every coroutine: the inline driver waits
+    # for another process's lock asynchronously instead (db/sqlite_driver.py).
+    busy_timeout = 0 if inline else BUSY_TIMEOUT_MS
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN away from the driver so that we emit it ourselves below.
@@ -55,7 +60,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -86,10 +91,13 @@ def create_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Async
         if pooled:
             # One connection: its FIFO checkout queue serialises writers without polling.
             pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+        # The pooled writer runs statements on the event loop (no thread hop each); a
+        # one-shot tool keeps aiosqlite's thread and the plain busy handler.
+        connect = sqlite_driver.connect_inline if pooled else sqlite_driver.connect
         engine = create_async_engine(
-            url, echo=echo, connect_args={"async_creator_fn": sqlite_driver.connect}, **pool
+            url, echo=echo, connect_args={"async_creator_fn": connect}, **pool
         )
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, inline=pooled)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
 

@@ -1,4 +1,4 @@
-"""aiosqlite with one thread hop per statement instead of four.
+"""aiosqlite with one thread hop per statement instead of four, or none at all.
 
 SQLAlchemy's aiosqlite adapter opens a cursor, executes, fetches and closes — each a trip to
 aiosqlite's worker thread and back to the event loop (a queue put, a thread wake-up, a
@@ -7,18 +7,40 @@ largest part of an update's CPU. Here the cursor is made, the statement run and 
 in one trip; closing is left to the garbage collector, as the rows are already read.
 
 Everything else — the worker thread, commit, rollback, close — is aiosqlite's own; the
-statements still never run on the event loop, so a slow one blocks no other update.
+statements never run on the event loop, so a slow one blocks no other update. That is what
+report readers (`Database.reader()`) and one-shot tools use.
+
+The writers' connection (`connect_inline`) runs its statements on the event loop itself.
+Even one trip a statement, with its GIL hand-off and self-pipe wake-up, was about half the
+CPU of an update whose statements each take microseconds (indexed, in one process's WAL).
+What makes that safe:
+
+* no busy handler blocks the loop: SQLite's `busy_timeout` is 0 there, and a statement that
+  finds the database locked by another process *outside* a transaction (BEGIN IMMEDIATE,
+  the connect-time pragmas) is retried after an asynchronous sleep, for up to
+  `BUSY_TIMEOUT` seconds in all. Inside a transaction begun IMMEDIATE, WAL never answers
+  busy, so nothing there is retried (retrying half a transaction would be wrong anyway);
+* long reads go to the reader connections, which keep their thread. A long write (a purge,
+  a broadcast's fan-out) holds the loop as long as it holds the write lock, which every
+  update needed anyway.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import Any, TypeVar
 
 import aiosqlite
 
 T = TypeVar("T")
+
+# How long a writer waits in all for another process's lock (a backup, a second tool).
+BUSY_TIMEOUT = 15.0
+_FIRST_BUSY_SLEEP = 0.001
+_MAX_BUSY_SLEEP = 0.05
 
 # Rows read with the statement; a longer result (an export streamed by the server-side
 # cursor) is read on in further trips, so its memory stays bounded.
@@ -134,9 +156,86 @@ class _Ready:
         await self.cursor.close()
 
 
+def is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY (or one of its extended codes): another connection holds the lock."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF == 5
+
+
+class _RunAtOnce:
+    """Stands for aiosqlite's queue to its thread, which SQLAlchemy also uses directly (to
+    set the isolation level): the call is made at once and its future resolved."""
+
+    @staticmethod
+    def put_nowait(item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        future, call = item
+        try:
+            result = call()
+        except BaseException as exc:
+            if future is not None and not future.done():
+                future.set_exception(exc)
+            return
+        if future is not None and not future.done():
+            future.set_result(result)
+
+
+class InlineConnection(OneHopConnection):
+    """The same interface, with every call made on the event loop's thread (see above)."""
+
+    busy_timeout = BUSY_TIMEOUT
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._tx = _RunAtOnce()  # type: ignore[assignment]
+
+    def __await__(self) -> Generator[Any, None, InlineConnection]:
+        return self._open().__await__()
+
+    async def _open(self) -> InlineConnection:
+        if self._connection is None:
+            self._connection = await self._unbusy(self._connector)
+        return self
+
+    async def _execute(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        return await self._unbusy(functools.partial(fn, *args, **kwargs))
+
+    async def _unbusy(self, call: Callable[[], T]) -> T:
+        """`call()`, again after a pause while another process holds the lock and we are
+        outside a transaction (so nothing of ours was done yet)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.busy_timeout
+        pause = _FIRST_BUSY_SLEEP
+        while True:
+            try:
+                return call()
+            except sqlite3.OperationalError as exc:
+                inside = self._connection is not None and self._connection.in_transaction
+                if not is_busy(exc) or inside or loop.time() + pause > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _MAX_BUSY_SLEEP)
+
+    def stop(self) -> None:
+        self._running = False
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _connector(database: str, kwargs: dict[str, Any]) -> Callable[[], sqlite3.Connection]:
+    kwargs.pop("iter_chunk_size", None)
+    return functools.partial(sqlite3.connect, database, **kwargs)
+
+
 def connect(database: str, **kwargs: Any) -> OneHopConnection:
     """Like `aiosqlite.connect`; SQLAlchemy calls it through `async_creator_fn`."""
-    kwargs.pop("iter_chunk_size", None)
-    connection = OneHopConnection(lambda: sqlite3.connect(database, **kwargs), 64)
+    connection = OneHopConnection(_connector(database, kwargs), 64)
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
     return connection
+
+
+def connect_inline(database: str, **kwargs: Any) -> InlineConnection:
+    """The writers' connection: statements run on the event loop, no thread is started."""
+    return InlineConnection(_connector(database, kwargs), 64)

@@ -43,7 +43,10 @@ def _pg_bin(name: str) -> str:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        # Tests trade durability for speed; a benchmark keeps PostgreSQL's defaults (fsync,
+        # synchronous commit), as the bot's own durability rules assume.
+        self.durable = durable
         self.dir = Path(tempfile.mkdtemp(prefix="semya-pg-"))
         self.port = free_port()
         self._as: list[str] = []
@@ -56,10 +59,10 @@ class PostgresServer:
         data = self.dir / "data"
         self._run(_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", PG_USER, "-E", "UTF8",
                   "--no-sync", "--locale=C.UTF-8")  # fmt: skip
-        options = (
-            f"-k {self.dir} -c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        )
+        options = f"-k {self.dir} -c listen_addresses=127.0.0.1 -p {self.port}"
+        options += " -c max_connections=300"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(_pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l",
                   str(self.dir / "log"), "-w", "start")  # fmt: skip
         return self

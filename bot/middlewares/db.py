@@ -14,12 +14,16 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.enums import ChatType
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.middlewares.chat_log import unwritten_of
 from bot.runner import chat_key
+from bot.services import chat_log
+from db.base import utcnow
 from db.repositories import InboxRepo
 from db.session import Database, current_session
 
@@ -36,6 +40,10 @@ class DbSessionMiddleware(BaseMiddleware):
     an update whose handling died before saying anything is handled again on the next
     start, one that already answered never is. A handler that raises leaves the update
     marked failed (the error handler apologises), so it is not retried for ever.
+
+    The same transaction records the id of a message a person wrote in a private chat, and
+    carries the ids of what the bot sent since the last one (bot/services/chat_log.py):
+    one statement for both.
     """
 
     def __init__(self, db: Database) -> None:
@@ -43,6 +51,8 @@ class DbSessionMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         bot: Bot = data["bot"]
+        unwritten = unwritten_of(bot)
+        carried: list[chat_log.Row] = []
         async with self.db.session() as session:
             token = current_session.set(session)
             try:
@@ -53,12 +63,16 @@ class DbSessionMiddleware(BaseMiddleware):
                     if not await InboxRepo(session).claim(bot.id, event.update_id, key):
                         logger.info("update %s was already handled; skipped", event.update_id)
                         return None
+                    carried = unwritten.take() if unwritten is not None else []
+                    await chat_log.record_rows(session, [*incoming(event), *carried])
                 data["session"] = session
                 result = await handler(event, data)
                 await session.commit()
                 return result
             except BaseException as exc:
                 await session.rollback()
+                if unwritten is not None:
+                    unwritten.give_back(carried)
                 if isinstance(event, Update) and isinstance(exc, Exception):
                     try:
                         await InboxRepo(session).fail(bot.id, event.update_id, key)
@@ -69,6 +83,14 @@ class DbSessionMiddleware(BaseMiddleware):
                 raise
             finally:
                 current_session.reset(token)
+
+
+def incoming(update: Update) -> list[chat_log.Row]:
+    """The message a person wrote in a private chat, as a row to record."""
+    message = update.message
+    if message is None or message.chat.type != ChatType.PRIVATE:
+        return []
+    return [(message.chat.id, message.message_id, utcnow())]
 
 
 class CommitBeforeSend(BaseRequestMiddleware):

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import FsmRecord
-from db.repositories._sql import _dialect, _insert_for
+from db.repositories import _hot
+from db.repositories._sql import _insert_for
 
 
 @functools.cache
@@ -45,7 +46,5 @@ class FsmRepo:
         return set((await self.session.scalars(select(FsmRecord.key))).all())
 
     async def upsert(self, key: str, state: str | None, data: dict[str, Any]) -> None:
-        await self.session.execute(
-            _upsert_fsm(_dialect(self.session)),
-            {"key": key, "state": state, "data": data, "updated_at": utcnow()},
-        )
+        params = {"key": key, "state": state, "data": data, "updated_at": utcnow()}
+        await _hot.execute(self.session, _upsert_fsm, params)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import InboxStatus, InboxUpdate
+from db.repositories import _hot
 from db.repositories._sql import _dialect, _insert_for
 
 # Statements run on every update are built once per dialect: building them is a tenth of the
@@ -101,17 +102,14 @@ class InboxRepo:
     async def _settle(
         self, bot_id: int, update_id: int, chat_key: str, status: InboxStatus
     ) -> bool:
-        result = await self.session.execute(
-            _settle_update(_dialect(self.session)),
-            {
-                "bot_id": bot_id,
-                "update_id": update_id,
-                "chat_key": chat_key,
-                "status": status.value,
-                "now": utcnow(),
-            },
-        )
-        return bool(getattr(result, "rowcount", 0))
+        params = {
+            "bot_id": bot_id,
+            "update_id": update_id,
+            "chat_key": chat_key,
+            "status": status.value,
+            "now": utcnow(),
+        }
+        return await _hot.execute(self.session, _settle_update, params) > 0
 
     async def delete_handled_before(self, moment: datetime) -> int:
         result = await self.session.execute(

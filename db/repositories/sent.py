@@ -8,7 +8,8 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import SentMessage
-from db.repositories._sql import _dialect, _insert_for
+from db.repositories import _hot
+from db.repositories._sql import _insert_for
 
 
 @functools.cache
@@ -30,9 +31,14 @@ class SentMessagesRepo:
         self.session = session
 
     async def add(self, chat_id: int, message_id: int, at: datetime) -> None:
-        await self.session.execute(
-            _add(_dialect(self.session)), {"chat_id": chat_id, "message_id": message_id, "at": at}
+        await _hot.execute(
+            self.session, _add, {"chat_id": chat_id, "message_id": message_id, "at": at}
         )
+
+    async def add_many(self, rows: list[tuple[int, int, datetime]]) -> None:
+        """(chat id, message id, when) rows; one statement."""
+        params = [{"chat_id": c, "message_id": m, "at": at} for c, m, at in rows]
+        await _hot.execute(self.session, _add, params[0] if len(params) == 1 else params)
 
     async def since(self, chat_id: int, moment: datetime) -> list[int]:
         result = await self.session.scalars(

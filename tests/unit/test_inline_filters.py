@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from aiogram import Dispatcher, F, Router
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.types import Message
 
@@ -64,3 +65,38 @@ async def test_magic_filters_match_the_same_without_a_thread(
     for text in ("go 12", "go x", "lambda", "other"):
         await router.propagate_event("message", message(text))
     assert seen == [("go", "12"), ("lambda", None)]
+
+
+async def test_routers_without_handlers_for_a_type_are_passed_by_and_nothing_else() -> None:
+    from aiogram.types import CallbackQuery
+
+    from bot.inline_filters import skip_idle_routers
+
+    seen: list[str] = []
+    root, callbacks_only, watched, deep = Router(), Router(), Router(), Router()
+    parent_of_deep = Router()
+
+    async def on_callback(query: CallbackQuery) -> None:
+        seen.append("callback")
+
+    async def on_message(message: Message) -> None:
+        seen.append("message")
+
+    async def watch(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        seen.append("watched")
+        return await handler(event, data)
+
+    callbacks_only.callback_query.register(on_callback)
+    # Walked, this router would check its message filter although no handler can follow.
+    callbacks_only.message.filter(lambda m: seen.append("walked") or True)
+    watched.message.outer_middleware(watch)  # runs for messages even with no handler
+    deep.message.register(on_message)
+    parent_of_deep.include_router(deep)
+    root.include_routers(callbacks_only, watched, parent_of_deep)
+    dp = Dispatcher()
+    dp.include_router(root)
+    assert skip_idle_routers(dp) >= 2
+    await root.propagate_event("message", message("hi"))
+    assert seen == ["watched", "message"]
+    skipped = await callbacks_only.propagate_event("message", message("hi"))
+    assert skipped is UNHANDLED and seen == ["watched", "message"]
