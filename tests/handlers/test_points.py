@@ -112,6 +112,12 @@ async def test_a_pram_is_asked_for_held_lent_reminded_extended_and_returned(
     assert "17 March, 10:00" in (held.text or "")  # 48 hours, the family's local time
     assert (await _stock(app, "irk_malysh", "pram")).reserved == 1
 
+    # The family is told first, then the card is redrawn with the next step's buttons.
+    await until(
+        lambda: ["🤝 Выдать"] in [[b for b in row if "Выдать" in b] for row in
+                                  _current(group, card_id).buttons],
+        what="the card's next step",
+    )  # fmt: skip
     await group.click(anna, "🤝 Выдать", message_id=card_id)
     await until(lambda: "До какого" in (_current(group, card_id).text or ""), what="return date")
     await group.click(anna, "⭐ 6 месяцев", message_id=card_id)  # a pram's usual term
