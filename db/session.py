@@ -47,40 +47,32 @@ def _ensure_sqlite_dir(url: str) -> None:
             raise StorageError(describe_storage_error(url, exc)) from None
 
 
-def _tune_sqlite(engine: AsyncEngine, *, inline: bool) -> None:
-    # On the event loop a busy handler would stop every coroutine: the inline driver waits
-    # for another process's lock asynchronously instead (db/sqlite_driver.py).
-    busy_timeout = 0 if inline else BUSY_TIMEOUT_MS
-
+def _tune_sqlite(engine: AsyncEngine, pragmas: tuple[str, ...], begin: str) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN away from the driver so that we emit it ourselves below.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(begin)
 
 
-def _tune_sqlite_reader(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.close()
+def _writer_pragmas(*, inline: bool) -> tuple[str, ...]:
+    # On the event loop a busy handler would stop every coroutine: the inline driver waits
+    # for another process's lock asynchronously instead (db/sqlite_driver.py).
+    busy_timeout = 0 if inline else BUSY_TIMEOUT_MS
+    return ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+            f"busy_timeout={busy_timeout}")  # fmt: skip
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        # Deferred: one consistent snapshot for a report's queries, no write lock (WAL).
-        conn.exec_driver_sql("BEGIN")
+
+# Reports: read only, and a deferred BEGIN — one consistent snapshot for a report's queries,
+# no write lock (WAL).
+_READER_PRAGMAS = ("query_only=ON", f"busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def create_engine(url: str, *, echo: bool = False, pooled: bool = True) -> AsyncEngine:
@@ -97,7 +89,7 @@ def create_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Async
         engine = create_async_engine(
             url, echo=echo, connect_args={"async_creator_fn": connect}, **pool
         )
-        _tune_sqlite(engine, inline=pooled)
+        _tune_sqlite(engine, _writer_pragmas(inline=pooled), "BEGIN IMMEDIATE")
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
@@ -144,7 +136,7 @@ class Database:
                 max_overflow=0,
                 pool_timeout=60,
             )
-            _tune_sqlite_reader(engine)
+            _tune_sqlite(engine, _READER_PRAGMAS, "BEGIN")
             self._reader_engine = engine
             self._reader = async_sessionmaker(engine, expire_on_commit=False)
         return self._reader()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from tests.conftest import env_for
 from tests.e2e.conftest import ROOT
+from tests.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root (CI) Chromium needs --no-sandbox; the rest keep it off this machine's closed network.
@@ -28,17 +28,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 async def sandbox_url(tmp_path: Path) -> AsyncIterator[str]:
     """The web chat's address: the first line the sandbox prints."""
     env = env_for(
-        SANDBOX_PORT=str(_free_port()),
+        SANDBOX_PORT=str(free_port()),
         SANDBOX_DIR=str(tmp_path),
         SANDBOX_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/sandbox.db",
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -15,6 +14,7 @@ import pytest
 
 from db.session import Database
 from sandbox import Emulator
+from tests import servers
 from tests.conftest import env_for
 from tests.helpers import until
 
@@ -64,9 +64,7 @@ class BotProcess:
 
 @pytest.fixture
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return servers.free_port()
 
 
 @pytest.fixture

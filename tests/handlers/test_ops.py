@@ -3,7 +3,6 @@ an update is counted and timed, a 429 is counted, the health follows the databas
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -21,14 +20,8 @@ from tests.handlers.conftest import App
 from tests.servers import free_port
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _serve(routes: list[web.RouteDef]) -> tuple[web.AppRunner, str]:
-    port = _free_port()
+    port = free_port()
     return await serve_ops("127.0.0.1", port, routes), f"http://127.0.0.1:{port}"
 
 
