@@ -34,7 +34,7 @@ from bot.digest import PLAN_MINUTES, DigestWork
 from bot.followups import DRAFT_SCAN_MINUTES, FollowUpWork, remind_drafts
 from bot.handlers import build_router
 from bot.i18n import LocaleMiddleware, bot_commands, create_i18n
-from bot.inline_filters import inline_sync_filters, skip_idle_routers
+from bot.inline_filters import inline_sync_filters, skip_unmatchable_routers
 from bot.middlewares.callbacks import AlwaysAnswerCallbacks, CallbackGuard
 from bot.middlewares.chat_log import LogOutgoing, unwritten_of
 from bot.middlewares.db import CommitBeforeSend, DbSessionMiddleware
@@ -199,7 +199,7 @@ def create_dispatcher(
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
     inline_sync_filters(dp)
-    skip_idle_routers(dp)
+    skip_unmatchable_routers(dp)
     return dp
 
 

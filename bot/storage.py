@@ -14,6 +14,7 @@ token), which is what makes the copy valid.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -27,16 +28,13 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from db.repositories import FsmRepo
-from db.session import Database, current_session
+from db.session import Database, current_session, on_commit
 
 Record = tuple[str | None, dict[str, Any]]
 PENDING = "fsm_pending"  # key in Session.info: writes waiting for their commit
-LISTENING = "fsm_listening"  # key in Session.info: the commit listeners are attached
 
 
 class DatabaseStorage(BaseStorage):
@@ -77,22 +75,20 @@ class DatabaseStorage(BaseStorage):
             self._cache.popitem(last=False)
 
     def _pending(self, session: AsyncSession) -> dict[str, Record]:
-        sync = session.sync_session
-        if LISTENING not in sync.info:
-            # For the session's whole life, not once: an update commits before each send,
-            # and a state written after a send must reach the cache at the next commit too.
-            sync.info[LISTENING] = True
-            event.listen(sync, "after_commit", self._on_commit)
-            event.listen(sync, "after_soft_rollback", self._on_rollback)
-        pending: dict[str, Record] = sync.info.setdefault(PENDING, {})
+        info = session.sync_session.info
+        pending: dict[str, Record] | None = info.get(PENDING)
+        if pending is None:
+            # Per transaction: an update commits before each send, and a state written
+            # after a send reaches the cache with the next commit.
+            pending = info[PENDING] = {}
+            on_commit(session, functools.partial(self._ended, info))
         return pending
 
-    def _on_commit(self, sync: Session) -> None:
-        for key, record in sync.info.pop(PENDING, {}).items():
-            self._remember(key, record)
-
-    def _on_rollback(self, sync: Session, _previous: Any) -> None:
-        sync.info.pop(PENDING, None)
+    def _ended(self, info: dict[Any, Any], committed: bool) -> None:
+        pending = info.pop(PENDING, {})
+        if committed:
+            for key, record in pending.items():
+                self._remember(key, record)
 
     async def _read(self, key: str) -> Record:
         ambient = current_session.get()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from db import sqlite_driver
@@ -98,6 +100,31 @@ def create_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Async
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
 
 
+_ON_COMMIT = "on_commit"  # key in Session.info: what waits for the transaction's end
+
+
+def on_commit(session: AsyncSession, callback: Callable[[bool], None]) -> None:
+    """Call `callback(True)` once the session's current transaction has committed, or
+    `callback(False)` if it rolls back instead. Only for the sessions of a `Database`."""
+    session.sync_session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+def _session_class() -> type[Session]:
+    """A Session class of one database's own, with its transaction-end listeners attached
+    once: attaching them to each session was a measurable part of every update."""
+
+    class _Session(Session):
+        pass
+
+    def ended(session: Session, committed: bool) -> None:
+        for callback in session.info.pop(_ON_COMMIT, ()):
+            callback(committed)
+
+    event.listen(_Session, "after_commit", lambda session: ended(session, True))
+    event.listen(_Session, "after_soft_rollback", lambda session, _: ended(session, False))
+    return _Session
+
+
 class NestedSessionError(RuntimeError):
     """A second session inside a unit of work: with SQLite's single pooled connection it
     would wait for the first one forever, so it is refused at once."""
@@ -109,7 +136,9 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = create_engine(url, echo=echo)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=_session_class()
+        )
         self._reader: async_sessionmaker[AsyncSession] | None = None
         self._reader_engine: AsyncEngine | None = None
 

@@ -23,9 +23,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.middlewares.chat_log import unwritten_of
 from bot.runner import chat_key
 from bot.services import chat_log
+from bot.services.chat_log import Unwritten
 from db.base import utcnow
 from db.repositories import InboxRepo
-from db.session import Database, current_session
+from db.session import Database, current_session, on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +49,13 @@ class DbSessionMiddleware(BaseMiddleware):
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._unwritten: dict[int, Unwritten | None] = {}  # per bot: its middleware is fixed
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         bot: Bot = data["bot"]
-        unwritten = unwritten_of(bot)
+        if bot.id not in self._unwritten:
+            self._unwritten[bot.id] = unwritten_of(bot)
+        unwritten = self._unwritten[bot.id]
         carried: list[chat_log.Row] = []
         async with self.db.session() as session:
             token = current_session.set(session)
@@ -60,9 +64,14 @@ class DbSessionMiddleware(BaseMiddleware):
                 if isinstance(event, Update):
                     # The runner passes the ordering key it computed; a direct feed has none.
                     key = data.get("inbox_chat") or chat_key(event)
+                    settled = data.get("inbox_settled")
                     if not await InboxRepo(session).claim(bot.id, event.update_id, key):
                         logger.info("update %s was already handled; skipped", event.update_id)
+                        if settled is not None:
+                            settled(True)
                         return None
+                    if settled is not None:
+                        on_commit(session, settled)
                     carried = unwritten.take() if unwritten is not None else []
                     await chat_log.record_rows(session, [*incoming(event), *carried])
                 data["session"] = session
@@ -77,6 +86,8 @@ class DbSessionMiddleware(BaseMiddleware):
                     try:
                         await InboxRepo(session).fail(bot.id, event.update_id, key)
                         await session.commit()
+                        if data.get("inbox_settled") is not None:
+                            data["inbox_settled"](True)
                     except SQLAlchemyError as db_exc:  # the original error matters more
                         logger.warning("could not mark update %s failed: %s",
                                        event.update_id, type(db_exc).__name__)  # fmt: skip

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlalchemy import select
 
-from db.models import Person
+from db.models import InboxStatus, InboxUpdate, Person
+from db.repositories import InboxRepo
 from tests.handlers.conftest import App
 from tests.helpers import until
 
@@ -107,3 +111,30 @@ async def test_a_chatty_person_gets_one_hint_per_burst_and_paced_answers(app: Ap
     ]
     assert statuses == [200] * 6, "the bot itself went past Telegram's per-chat limit"
     assert len(_sent_to(app, user.id, "with a button")) == 1
+
+
+# On SQLite the worker's statements run on the event loop: it commits the update as handled
+# before the intake gets back to its batch. PostgreSQL's round trips let the intake go first.
+@pytest.mark.sqlite_only
+async def test_an_update_its_handler_already_committed_is_not_written_twice(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored: list[int] = []
+    store = InboxRepo.store
+
+    async def counting(self: InboxRepo, bot_id: int, rows: list[Any]) -> set[int]:
+        stored.extend(row[0] for row in rows)
+        return await store(self, bot_id, rows)
+
+    monkeypatch.setattr(InboxRepo, "store", counting)
+    first, second = app.emu.add_user(language_code="en"), app.emu.add_user(language_code="en")
+    await first.send("/start")  # the first update also loads the dialog states' keys
+    await first.wait_message("Please choose")
+    await second.send("/start")
+    await second.wait_message("Please choose")
+    await until(lambda: not app.runner.in_flight and not app.runner.queue.size)
+    async with app.db.session() as session:
+        rows = (await session.execute(select(InboxUpdate.update_id, InboxUpdate.status))).all()
+    last = max(rows)
+    assert last.status == InboxStatus.DONE  # durable, as handled, before the reply
+    assert last.update_id not in stored

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from db.models import InboxStatus, InboxUpdate
 from db.repositories import InboxRepo
-from db.session import Database
+from db.session import Database, on_commit
 
 
 async def _rows(db: Database) -> dict[int, tuple[InboxStatus, str | None]]:
@@ -65,3 +65,21 @@ async def test_a_failed_update_is_not_pending_any_more(db: Database) -> None:
         await repo.fail(1, 11, "c5")  # failed before its batch was written
         assert await repo.store(1, [(11, "c5", '{"x":2}')]) == set()
     assert await _rows(db) == {10: (InboxStatus.FAILED, None), 11: (InboxStatus.FAILED, None)}
+
+
+async def test_on_commit_is_told_how_each_transaction_ended(db: Database) -> None:
+    """What the intake relies on to skip an update its handler has already made durable."""
+    ended: list[str] = []
+    async with db.session() as session:
+        await session.begin()
+        on_commit(session, lambda ok: ended.append(f"first {ok}"))
+        await InboxRepo(session).claim(1, 10, "c5")
+        assert ended == []  # not before the commit
+        await session.commit()
+        on_commit(session, lambda ok: ended.append(f"second {ok}"))
+        await InboxRepo(session).claim(1, 11, "c5")
+        await session.rollback()
+        await InboxRepo(session).claim(1, 12, "c5")
+        await session.commit()  # nothing waits for this one
+    assert ended == ["first True", "second False"]
+    assert set(await _rows(db)) == {10, 12}
