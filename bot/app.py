@@ -228,7 +228,14 @@ async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
 
 
 def create_runner(settings: Settings, bot: Bot, dp: Dispatcher, db: Database) -> UpdateRunner:
-    return UpdateRunner(dp, bot, db, workers=settings.max_concurrent_updates, grace=SHUTDOWN_GRACE)
+    return UpdateRunner(
+        dp,
+        bot,
+        db,
+        workers=settings.max_concurrent_updates,
+        grace=SHUTDOWN_GRACE,
+        adopt_after=settings.adopt_updates_after,
+    )
 
 
 def create_ops(

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     instance_id: str | None = None
     # Shared by several webhook replicas; /healthz pings it when set.
     redis_url: str | None = None
+    # Seconds after which an update stored but still not handled (its instance was killed
+    # or stopped for good behind a shared webhook) is handled by whichever instance looks.
+    adopt_updates_after: float = Field(default=120.0, ge=1, le=86_400)
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
     # The sandbox keeps its own database and its world (chats, clock) apart from real data.

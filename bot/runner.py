@@ -20,7 +20,7 @@ import signal
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -50,6 +50,9 @@ API_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=1.6, jitter=0.
 STORE_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=10.0, factor=2.0, jitter=0.1)
 # Stored-but-unhandled updates held in memory; past it polling waits (Telegram keeps them).
 BACKLOG_LIMIT = 10_000
+# An update stored this long ago and still not handled is taken over (see `_adopt`).
+ADOPT_AFTER = 120.0
+ADOPT_BATCH = 500
 
 
 class FatalStartupError(Exception):
@@ -179,15 +182,24 @@ class UpdateRunner:
     """Stores, queues and handles the updates of one bot with `workers` at once."""
 
     def __init__(
-        self, dp: Dispatcher, bot: Bot, db: Database, *, workers: int, grace: float = 3.0
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        db: Database,
+        *,
+        workers: int,
+        grace: float = 3.0,
+        adopt_after: float = ADOPT_AFTER,
     ) -> None:
         self.dp = dp
         self.bot = bot
         self.db = db
         self.workers = workers
         self.grace = grace
+        self.adopt_after = adopt_after
         self.queue = FairQueue()
         self.pacer = pacer_of(bot)
+        self._known: set[int] = set()  # update ids queued or in flight here
         self._in_flight: set[Item] = set()
         self._drained = asyncio.Event()  # nothing queued, nothing in flight
         self._tasks: list[asyncio.Task[None]] = []
@@ -213,8 +225,12 @@ class UpdateRunner:
         if items:
             self.last_received = utcnow()
         for item in items:
-            self.queue.put(item)
+            self._put(item)
         return items
+
+    def _put(self, item: Item) -> None:
+        self._known.add(item.update.update_id)
+        self.queue.put(item)
 
     async def _write(self, items: list[Item]) -> None:
         if not items:
@@ -237,12 +253,42 @@ class UpdateRunner:
         """Queue what a previous run stored but did not handle; first in, first handled."""
         async with self.db.session() as session:
             rows = await InboxRepo(session).pending(self.bot.id)
-        for _, payload in rows:
-            update = Update.model_validate_json(payload, context={"bot": self.bot})
-            self.queue.put(Item.of(update))
+        self._queue_stored(rows)
         if rows:
             logger.info("resuming %d updates stored before the last stop", len(rows))
         return len(rows)
+
+    def _queue_stored(self, rows: list[tuple[int, str]]) -> int:
+        taken = 0
+        for update_id, payload in rows:
+            if update_id not in self._known:
+                self._put(Item.of(Update.model_validate_json(payload, context={"bot": self.bot})))
+                taken += 1
+        return taken
+
+    async def _adopt(self) -> None:
+        """Handle what another instance stored and then did not handle (killed, or stopped
+        for good) once it has waited `adopt_after` seconds: behind one webhook, Telegram
+        never sends those again. Each is claimed like any update, so it is handled once;
+        only its order against its chat's newer messages may differ."""
+        period = min(max(self.adopt_after / 4, 0.5), 30.0)
+        while True:
+            await asyncio.sleep(period)
+            if self.queue.full:
+                continue
+            try:
+                async with self.db.session() as session:
+                    rows = await InboxRepo(session).pending(
+                        self.bot.id,
+                        received_before=utcnow() - timedelta(seconds=self.adopt_after),
+                        limit=ADOPT_BATCH,
+                    )
+            except (SQLAlchemyError, OSError) as exc:
+                logger.warning("could not look for waiting updates: %s", type(exc).__name__)
+                continue
+            if taken := self._queue_stored(rows):
+                logger.warning("taking over %d updates that waited over %.0f s unhandled",
+                               taken, self.adopt_after)  # fmt: skip
 
     # -- handling ----------------------------------------------------------------------
 
@@ -268,6 +314,7 @@ class UpdateRunner:
             finally:
                 if self.pacer is not None:
                     self.pacer.release()
+                self._known.discard(item.update.update_id)
                 self._in_flight.discard(item)
                 self.queue.done(item)
                 if not self._in_flight and not self.queue.size:
@@ -275,6 +322,7 @@ class UpdateRunner:
 
     def start_workers(self) -> None:
         self._tasks += [asyncio.create_task(self._worker()) for _ in range(self.workers)]
+        self._tasks.append(asyncio.create_task(self._adopt()))
 
     @property
     def in_flight(self) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -518,6 +519,16 @@ class InboxUpdate(Base):
     """
 
     __tablename__ = "update_inbox"
+    # What waits to be handled, without reading the handled ones that are kept for days.
+    __table_args__ = (
+        Index(
+            "ix_update_inbox_pending",
+            "bot_id",
+            "update_id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -6,7 +6,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
@@ -17,6 +17,8 @@ from db.repositories._sql import _dialect, _insert_for
 # Statements run on every update are built once per dialect: building them is a tenth of the
 # bot's CPU per update otherwise.
 _INBOX = InboxUpdate.__table__
+# A literal, not a bound value: only then may SQLite use the partial index of waiting rows.
+_WAITING = literal_column("update_inbox.status") == literal_column(f"'{InboxStatus.PENDING.value}'")
 
 
 @functools.cache
@@ -78,13 +80,20 @@ class InboxRepo:
         result = await self.session.execute(_store_updates(_dialect(self.session)), params)
         return set(result.scalars().all())
 
-    async def pending(self, bot_id: int) -> list[tuple[int, str]]:
-        """(update_id, payload) of what was stored but not handled, oldest first."""
-        result = await self.session.execute(
+    async def pending(
+        self, bot_id: int, *, received_before: datetime | None = None, limit: int | None = None
+    ) -> list[tuple[int, str]]:
+        """(update_id, payload) of what was stored but not handled, oldest first; with
+        `received_before`, only what has waited since before then."""
+        query = (
             select(InboxUpdate.update_id, InboxUpdate.payload)
-            .where(InboxUpdate.bot_id == bot_id, InboxUpdate.status == InboxStatus.PENDING)
+            .where(InboxUpdate.bot_id == bot_id, _WAITING)
             .order_by(InboxUpdate.update_id)
+            .limit(limit)
         )
+        if received_before is not None:
+            query = query.where(InboxUpdate.received_at < received_before)
+        result = await self.session.execute(query)
         return [(row.update_id, row.payload or "{}") for row in result]
 
     async def claim(self, bot_id: int, update_id: int, chat_key: str) -> bool:

@@ -1,20 +1,30 @@
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.app import create_bot, create_dispatcher, create_runner
 from db.models import InboxStatus, InboxUpdate, Person
 from db.repositories import InboxRepo
+from db.session import Database
+from sandbox import Emulator
 from tests.handlers.conftest import App
-from tests.helpers import until
+from tests.helpers import bot_settings, until
 
 
-def _sent_to(app: App, chat_id: int, fragment: str) -> list[object]:
+def _sent_to(
+    app: App | None, chat_id: int, fragment: str, emu: Emulator | None = None
+) -> list[object]:
+    emu = app.emu if app is not None else emu
+    assert emu is not None
     return [
         c
-        for c in app.emu.calls("sendMessage")
+        for c in emu.calls("sendMessage")
         if c.ok and c.params.get("chat_id") == chat_id and fragment in str(c.params.get("text"))
     ]
 
@@ -138,3 +148,43 @@ async def test_an_update_its_handler_already_committed_is_not_written_twice(
     last = max(rows)
     assert last.status == InboxStatus.DONE  # durable, as handled, before the reply
     assert last.update_id not in stored
+
+
+async def test_an_update_left_by_a_stopped_instance_is_taken_over_and_handled_once(
+    emu: Emulator, db: Database, db_url: str
+) -> None:
+    """Another replica stored a family's /start and was killed before handling it: this one,
+    looking every quarter of ADOPT_UPDATES_AFTER, handles it, and only once."""
+    settings = bot_settings(emu, db_url, adopt_updates_after=1)
+    bot = create_bot(settings)
+    dp = create_dispatcher(settings, db, scheduler=False)
+    runner = create_runner(settings, bot, dp, db)
+    polling = asyncio.create_task(runner.run_polling(polling_timeout=1, handle_signals=False))
+    try:
+        await until(lambda: emu.calls("deleteWebhook"), what="the bot to start polling")
+        user = emu.add_user(first_name="Emma", language_code="en")
+        sender = {"id": user.id, "is_bot": False, "first_name": "Emma", "language_code": "en"}
+        update = {
+            "update_id": 987_654,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": user.id, "type": "private", "first_name": "Emma"},
+                "from": sender,
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+        async with db.session() as session, session.begin():
+            await InboxRepo(session).store(bot.id, [(987_654, f"c{user.id}", json.dumps(update))])
+        await user.wait_message("Please choose", timeout=10)
+        await asyncio.sleep(1.5)  # more looks: it is not taken again
+        assert len(_sent_to(app=None, emu=emu, chat_id=user.id, fragment="Please choose")) == 1
+        async with db.session() as session:
+            status = await session.scalar(
+                select(InboxUpdate.status).where(InboxUpdate.update_id == 987_654)
+            )
+        assert status == InboxStatus.DONE
+    finally:
+        runner.stop()
+        await polling
