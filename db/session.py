@@ -96,6 +96,34 @@ def create_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Async
     return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
+class _IdleWriter:
+    """SQLite's writers' connection (one, pooled) while nobody holds it, for a short write
+    made at once and synchronously, without a session (`_hot.write_now`). Nothing can take
+    the connection meanwhile: the pool hands it out only on the event loop, which such a
+    write does not leave."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._raw: sqlite3.Connection | None = None
+        self._held: set[int] = set()  # connection records checked out of the pool
+        target = engine.sync_engine
+        event.listen(target, "connect", self._connected)
+        event.listen(target, "close", self._closed)
+        event.listen(target, "checkout", lambda _c, record, _p: self._held.add(id(record)))
+        event.listen(target, "checkin", lambda _c, record: self._held.discard(id(record)))
+
+    def _connected(self, dbapi_connection: Any, _record: Any) -> None:
+        self._raw = sqlite_driver.sqlite_of(dbapi_connection)
+
+    def _closed(self, _dbapi_connection: Any, _record: Any) -> None:
+        self._raw = None
+
+    def get(self) -> sqlite3.Connection | None:
+        raw = self._raw
+        if self._held or raw is None or raw.in_transaction:
+            return None
+        return raw
+
+
 # The session of the unit of work in progress (an update being handled), if any.
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
 
@@ -141,6 +169,11 @@ class Database:
         )
         self._reader: async_sessionmaker[AsyncSession] | None = None
         self._reader_engine: AsyncEngine | None = None
+        self._idle = _IdleWriter(self.engine) if is_sqlite(url) else None
+
+    def idle_sqlite_writer(self) -> sqlite3.Connection | None:
+        """SQLite's writers' connection if nobody holds it now (see `_IdleWriter`)."""
+        return self._idle.get() if self._idle is not None else None
 
     def session(self) -> AsyncSession:
         if current_session.get() is not None:

@@ -224,6 +224,13 @@ class InlineConnection(OneHopConnection):
             self._connection = None
 
 
+def sqlite_of(adapted: Any) -> sqlite3.Connection | None:
+    """The sqlite3 connection under SQLAlchemy's adapted DBAPI connection, if it is an
+    inline (writers') connection."""
+    driver = getattr(adapted, "_connection", None)
+    return driver._connection if isinstance(driver, InlineConnection) else None
+
+
 def _connector(database: str, kwargs: dict[str, Any]) -> Callable[[], sqlite3.Connection]:
     kwargs.pop("iter_chunk_size", None)
     return functools.partial(sqlite3.connect, database, **kwargs)

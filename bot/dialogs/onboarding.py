@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from enum import StrEnum
 from html import escape
@@ -132,6 +133,7 @@ def language_text() -> str:
     return _("Hello! Please choose the language we will talk in.")
 
 
+@functools.cache  # the same for everyone: the names are not translated
 def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[

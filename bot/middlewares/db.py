@@ -76,7 +76,8 @@ class DbSessionMiddleware(BaseMiddleware):
                     await chat_log.record_rows(session, [*incoming(event), *carried])
                 data["session"] = session
                 result = await handler(event, data)
-                await session.commit()
+                if session.in_transaction() or session.dirty or session.new or session.deleted:
+                    await session.commit()  # else the commit before the last send had it all
                 return result
             except BaseException as exc:
                 await session.rollback()

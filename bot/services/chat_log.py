@@ -9,8 +9,10 @@ known only after the send, when the update's work is already committed; a transa
 its own for each id was a third of a new person's `/start` in a burst. So those ids wait in
 `Unwritten` for the next transaction: the one that begins an update (of whichever chat),
 or one of their own started at once, which waits its turn for the connection and then
-takes every id sent meanwhile. Under load many replies share one write; when idle each is
-written right after its send, as before; the update that clears a chat writes them first.
+takes every id sent meanwhile. Under load many replies share one write; when SQLite's writer
+is free each is written right after its send, synchronously and without a session (about
+half a millisecond less per reply than a transaction of its own); the update that clears a
+chat writes them first.
 """
 
 from __future__ import annotations
@@ -80,6 +82,9 @@ class Unwritten:
     def _flush_soon(self) -> None:
         if self._db is None or (self._flushing is not None and not self._flushing.done()):
             return  # a flush on its way takes these too, or starts another when done
+        if SentMessagesRepo.add_now(self._db, self._rows):
+            self._rows = []  # written at once: the writers' connection was free
+            return
         # A context of its own: the sender's holds its update's session, and the flush
         # opens another, which must not count as nested in it.
         self._flushing = asyncio.get_running_loop().create_task(

@@ -30,6 +30,7 @@ from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from db.repositories._sql import _dialect
+from db.session import Database
 from db.sqlite_driver import InlineConnection
 
 T = TypeVar("T")
@@ -130,6 +131,33 @@ async def execute(session: AsyncSession, build: Build, params: Params | Sequence
         # As SQLAlchemy would raise it, so that callers catching its errors still do.
         raise DBAPIError.instance(statement.sql, None, exc, sqlite3.Error) from exc
     return cursor.rowcount
+
+
+def write_now(db: Database, build: Build, params: Sequence[Params]) -> bool:
+    """Run a statement (one row each parameter set) in a transaction of its own, at once and
+    synchronously, when SQLite's writers' connection is free; False when it is held, this
+    is PostgreSQL, or another process holds the database: the caller then writes through a
+    session. Some tenths of a millisecond less than a session's transaction, for a write
+    that comes after each reply (bot/services/chat_log.py)."""
+    if not params:
+        return True
+    raw = db.idle_sqlite_writer()
+    if raw is None:
+        return False
+    statement = prepared(build)
+    rows = [statement.args(p) for p in params]
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error:  # another process writes: no waiting on the event loop
+        return False
+    try:
+        raw.executemany(statement.sql, rows)
+        raw.execute("COMMIT")
+    except sqlite3.Error:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        return False
+    return True
 
 
 async def fetch(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import SentMessage
 from db.repositories import _hot
 from db.repositories._sql import _insert_for
+from db.session import Database
 
 
 @functools.cache
@@ -39,6 +40,13 @@ class SentMessagesRepo:
         """(chat id, message id, when) rows; one statement."""
         params = [{"chat_id": c, "message_id": m, "at": at} for c, m, at in rows]
         await _hot.execute(self.session, _add, params[0] if len(params) == 1 else params)
+
+    @staticmethod
+    def add_now(db: Database, rows: list[tuple[int, int, datetime]]) -> bool:
+        """The same, at once without a session if SQLite's writer is free (`_hot.write_now`);
+        False if it must go through a session."""
+        params = [{"chat_id": c, "message_id": m, "at": at} for c, m, at in rows]
+        return _hot.write_now(db, _add, params)
 
     async def since(self, chat_id: int, moment: datetime) -> list[int]:
         result = await self.session.scalars(

@@ -67,6 +67,17 @@ async def test_ids_sent_while_the_connection_is_busy_share_one_write_after_it(
     assert await kept_ids(db, 5) == [100, 101, 102]
 
 
+@pytest.mark.sqlite_only  # PostgreSQL has no writers' connection on the event loop
+async def test_an_id_is_written_at_once_when_the_writer_is_free(db: Database) -> None:
+    unwritten = Unwritten()
+    unwritten.bind(db)
+    async with db.session() as session:
+        await session.connection()  # warm: the pool has made its one connection
+    unwritten.add(5, 200)
+    assert unwritten.take() == []  # written before any other task could run: not waiting
+    assert await kept_ids(db, 5) == [200]
+
+
 async def test_group_messages_are_not_kept() -> None:
     unwritten = Unwritten()
     unwritten.add(-1001, 7)
