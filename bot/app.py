@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -23,6 +23,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import Update
 from aiogram.utils.i18n import I18n
+from aiogram.utils.token import extract_bot_id
 from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,7 +39,7 @@ from bot.inline_filters import inline_sync_filters, skip_unmatchable_routers
 from bot.middlewares.callbacks import AlwaysAnswerCallbacks, CallbackGuard
 from bot.middlewares.chat_log import LogOutgoing, unwritten_of
 from bot.middlewares.db import CommitBeforeSend, DbSessionMiddleware
-from bot.middlewares.pacing import Pacer, PaceSends
+from bot.middlewares.pacing import Pacer, PaceSends, pacer_of
 from bot.middlewares.person import PersonMiddleware
 from bot.middlewares.pin_types import PinResponseTypes
 from bot.middlewares.retry import RetryMiddleware
@@ -61,6 +62,9 @@ from bot.storage import DatabaseStorage
 from bot.work import WorkRunner
 from db.migrate import head_revision
 from db.session import Database, check_database, check_sqlite
+
+if TYPE_CHECKING:
+    from bot.shared_pacing import SharedSchedules
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +92,21 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
     session.middleware(LogOutgoing())
     session.middleware(CommitBeforeSend())
     session.middleware(RetryMiddleware())
-    session.middleware(PaceSends(Pacer(settings.send_rate_limit)))
+    session.middleware(PaceSends(Pacer(settings.send_rate_limit, shared=_shared(settings, token))))
     return Bot(
         token,
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
+
+
+def _shared(settings: Settings, token: str) -> SharedSchedules | None:
+    """Several processes (REDIS_URL set) keep Telegram's limits together."""
+    if not settings.redis_url:
+        return None
+    from bot.shared_pacing import SharedSchedules
+
+    return SharedSchedules.from_url(settings.redis_url, extract_bot_id(token))
 
 
 CHAT_LOCK_SECONDS = 20
@@ -195,6 +208,8 @@ def create_dispatcher(
             await dp["broadcaster"].drain(WORK_DRAIN_SECONDS)
         if (unwritten := unwritten_of(bot)) is not None:
             await unwritten.close()
+        if (pacer := pacer_of(bot)) is not None and pacer.shared is not None:
+            await pacer.shared.close()
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings, instance_owner
 from bot.dialogs import broadcast as bd
 from bot.dialogs.onboarding import unprompted
+from bot.middlewares.pacing import pacer_of
 from bot.middlewares.retry import own_backoff
 from bot.services import broadcasts
 from db.base import utcnow
@@ -134,10 +135,16 @@ class Broadcaster:
         return await PeopleRepo(session).by_telegram_ids(chat_ids) if chat_ids else {}
 
     async def _turn(self) -> None:
-        """Wait for this send's slot under the broadcast rate, and out of any 429 pause."""
+        """Wait for this send's slot under the broadcast rate (shared by every process of the
+        bot when they share Redis), and out of any 429 pause."""
         now = time.monotonic()
-        at = max(now, self._next, self._paused_until)
-        self._next = at + self.interval
+        pacer = pacer_of(self.bot)
+        shared = await pacer.turn("broadcast", self.interval) if pacer and self.interval else None
+        if shared is not None:
+            at = max(now + shared, self._paused_until)
+        else:
+            at = max(now, self._next, self._paused_until)
+            self._next = at + self.interval
         if at > now:
             await asyncio.sleep(at - now)
 

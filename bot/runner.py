@@ -298,7 +298,7 @@ class UpdateRunner:
             self._in_flight.add(item)
             try:
                 if self.pacer is not None and item.chat_id is not None:
-                    wait = self.pacer.admit(item.chat_id)
+                    wait = await self.pacer.admit(item.chat_id)
                     if wait > 0:
                         await asyncio.sleep(wait)
                 await self.dp.feed_update(
