@@ -67,14 +67,17 @@ class Needs:
 
     states: set[str | None] = field(default_factory=set)
     command_prefixes: set[str] = field(default_factory=set)
-    commands: set[str] = field(default_factory=set)  # casefolded: a superset of the matches
+    # Casefolded names (a superset of the matches) → whether every handler of the name
+    # wants arguments after it (a deep link: /start <code>).
+    commands: dict[str, bool] = field(default_factory=dict)
     any_command: bool = False  # a regexp command: any name after a right prefix
     buttons: dict[str, set[str]] = field(default_factory=dict)  # separator → prefixes
 
     def add(self, other: Needs) -> None:
         self.states |= other.states
         self.command_prefixes |= other.command_prefixes
-        self.commands |= other.commands
+        for name, with_args in other.commands.items():
+            self.commands[name] = self.commands.get(name, True) and with_args
         self.any_command |= other.any_command
         for separator, prefixes in other.buttons.items():
             self.buttons.setdefault(separator, set()).update(prefixes)
@@ -86,8 +89,10 @@ class Needs:
             # As aiogram's Command reads it: the first word, its first character the prefix.
             words = (event.text or event.caption or "").split(maxsplit=1)
             if words and words[0][0] in self.command_prefixes:
-                name = words[0][1:].partition("@")[0].casefold()
-                if self.any_command or name in self.commands:
+                if self.any_command:
+                    return True
+                with_args = self.commands.get(words[0][1:].partition("@")[0].casefold())
+                if with_args is not None and (len(words) > 1 or not with_args):
                     return True
         if self.buttons and isinstance(event, CallbackQuery) and event.data:
             for separator, prefixes in self.buttons.items():
@@ -116,9 +121,10 @@ def _needs_of_filter(callback: Any) -> Needs | None:
     callback = getattr(callback, "__wrapped__", callback)
     if isinstance(callback, Command):
         needs = Needs(command_prefixes=set(callback.prefix))
+        deep_link = getattr(callback, "deep_link", None) is True
         for command in callback.commands:
             if isinstance(command, str):
-                needs.commands.add(command.casefold())
+                needs.commands[command.casefold()] = deep_link
             else:
                 needs.any_command = True
         return needs

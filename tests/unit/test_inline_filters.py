@@ -9,7 +9,7 @@ import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.dispatcher.event.handler import CallableObject
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -134,6 +134,10 @@ async def test_an_update_passes_by_routers_where_no_command_state_or_button_can_
     async def on_command(message: Message) -> None:
         seen.append("command")
 
+    @commands.message(CommandStart(deep_link=True))
+    async def on_deep_link(message: Message) -> None:
+        seen.append("deep link")
+
     @states.message(Flow.name)
     async def on_state(message: Message) -> None:
         seen.append("state")
@@ -166,6 +170,8 @@ async def test_an_update_passes_by_routers_where_no_command_state_or_button_can_
     # Case as aiogram's Command reads it: /queues is not /Queues (the gate lets both by).
     assert await run("message", message("/queues")) == ["walked commands", "other"]
     assert await run("message", message("  /Queues now")) == ["walked commands", "command"]
+    assert await run("message", message("/start code")) == ["walked commands", "deep link"]
+    assert await run("message", message("/start")) == ["other"]  # no deep link: passed by
     assert await run(
         "message",
         message(
@@ -199,6 +205,12 @@ async def test_every_handler_of_the_bot_can_still_be_reached_by_its_own_kind_of_
                     raw_state: str | None = None
                     if isinstance(f, Command) and isinstance(f.commands[0], str):
                         event: Any = message(f"{f.prefix[0]}{f.commands[0]} args")
+                        plain = message(f"{f.prefix[0]}{f.commands[0]}")
+                        if getattr(f, "deep_link", None) is not True:  # it also takes no args
+                            assert all(
+                                (n := needs_of(r, kind)) is None or n.admit(plain, None)
+                                for r in router.chain_head
+                            )
                     elif isinstance(f, State):
                         event, raw_state = message("text"), f.state
                     elif isinstance(f, CallbackQueryFilter):
