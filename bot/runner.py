@@ -92,6 +92,8 @@ class Item:
     # Its handler's transaction has committed the update as handled: the intake need not
     # write it (bot/middlewares/db.py sets it).
     stored: bool = False
+    # Taken over after it waited unhandled: a failure now is not apologised for again.
+    retry: bool = False
 
     @classmethod
     def of(cls, update: Update) -> Item:
@@ -253,16 +255,18 @@ class UpdateRunner:
         """Queue what a previous run stored but did not handle; first in, first handled."""
         async with self.db.session() as session:
             rows = await InboxRepo(session).pending(self.bot.id)
-        self._queue_stored(rows)
+        self._queue_stored(rows, retry=False)
         if rows:
             logger.info("resuming %d updates stored before the last stop", len(rows))
         return len(rows)
 
-    def _queue_stored(self, rows: list[tuple[int, str]]) -> int:
+    def _queue_stored(self, rows: list[tuple[int, str]], *, retry: bool) -> int:
         taken = 0
         for update_id, payload in rows:
             if update_id not in self._known:
-                self._put(Item.of(Update.model_validate_json(payload, context={"bot": self.bot})))
+                item = Item.of(Update.model_validate_json(payload, context={"bot": self.bot}))
+                item.retry = retry
+                self._put(item)
                 taken += 1
         return taken
 
@@ -270,7 +274,9 @@ class UpdateRunner:
         """Handle what another instance stored and then did not handle (killed, or stopped
         for good) once it has waited `adopt_after` seconds: behind one webhook, Telegram
         never sends those again. Each is claimed like any update, so it is handled once;
-        only its order against its chat's newer messages may differ."""
+        only its order against its chat's newer messages may differ. An update that failed
+        before its claim (Redis or the database unreachable) is left waiting, so it comes
+        back here too, until it goes through: the person was told once, not again."""
         period = min(max(self.adopt_after / 4, 0.5), 30.0)
         while True:
             await asyncio.sleep(period)
@@ -286,7 +292,7 @@ class UpdateRunner:
             except (SQLAlchemyError, OSError) as exc:
                 logger.warning("could not look for waiting updates: %s", type(exc).__name__)
                 continue
-            if taken := self._queue_stored(rows):
+            if taken := self._queue_stored(rows, retry=True):
                 logger.warning("taking over %d updates that waited over %.0f s unhandled",
                                taken, self.adopt_after)  # fmt: skip
 
@@ -307,6 +313,7 @@ class UpdateRunner:
                     chat_backlog=self.queue.backlog(item.chat),
                     inbox_chat=item.chat,
                     inbox_settled=item.settled,
+                    inbox_retry=item.retry,
                 )
             except Exception as exc:  # the dispatcher's error handler already ran
                 logger.error("update %s: %s escaped the handlers", item.update.update_id,

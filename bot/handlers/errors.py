@@ -36,6 +36,7 @@ async def on_error(
     i18n: I18n,
     settings: Settings,
     metrics: Metrics | None = None,
+    inbox_retry: bool = False,
 ) -> None:
     update = event.update
     exc = event.exception
@@ -57,6 +58,8 @@ async def on_error(
     logger.error("update %s failed: %s at %s", update.update_id, type(exc).__name__, _where(exc))
     if message is None or message.chat.type != "private" or user is None:
         return
+    if inbox_retry:
+        return  # a retry of an update whose first try was already apologised for
     async with db.session() as session:
         person = await PeopleRepo(session).by_telegram_id(user.id)
     locale = resolve_locale(person, user, settings.default_locale)

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiogram import Bot
 from sqlalchemy import select
 
 from bot.app import create_bot, create_dispatcher, create_runner
+from bot.storage import DatabaseStorage
 from db.models import InboxStatus, InboxUpdate, Person
 from db.repositories import InboxRepo
 from db.session import Database
@@ -150,11 +154,9 @@ async def test_an_update_its_handler_already_committed_is_not_written_twice(
     assert last.update_id not in stored
 
 
-async def test_an_update_left_by_a_stopped_instance_is_taken_over_and_handled_once(
-    emu: Emulator, db: Database, db_url: str
-) -> None:
-    """Another replica stored a family's /start and was killed before handling it: this one,
-    looking every quarter of ADOPT_UPDATES_AFTER, handles it, and only once."""
+@contextlib.asynccontextmanager
+async def adopting_bot(emu: Emulator, db: Database, db_url: str) -> AsyncIterator[Bot]:
+    """A bot whose runner looks for waiting updates every quarter of a second."""
     settings = bot_settings(emu, db_url, adopt_updates_after=1)
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db, scheduler=False)
@@ -162,6 +164,18 @@ async def test_an_update_left_by_a_stopped_instance_is_taken_over_and_handled_on
     polling = asyncio.create_task(runner.run_polling(polling_timeout=1, handle_signals=False))
     try:
         await until(lambda: emu.calls("deleteWebhook"), what="the bot to start polling")
+        yield bot
+    finally:
+        runner.stop()
+        await polling
+
+
+async def test_an_update_left_by_a_stopped_instance_is_taken_over_and_handled_once(
+    emu: Emulator, db: Database, db_url: str
+) -> None:
+    """Another replica stored a family's /start and was killed before handling it: this one,
+    looking every quarter of ADOPT_UPDATES_AFTER, handles it, and only once."""
+    async with adopting_bot(emu, db, db_url) as bot:
         user = emu.add_user(first_name="Emma", language_code="en")
         sender = {"id": user.id, "is_bot": False, "first_name": "Emma", "language_code": "en"}
         update = {
@@ -185,6 +199,29 @@ async def test_an_update_left_by_a_stopped_instance_is_taken_over_and_handled_on
                 select(InboxUpdate.status).where(InboxUpdate.update_id == 987_654)
             )
         assert status == InboxStatus.DONE
-    finally:
-        runner.stop()
-        await polling
+
+
+async def test_an_update_that_fails_before_its_claim_waits_and_goes_through_later(
+    emu: Emulator, db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The conversation store is unreachable (Redis down, say): the family is told once,
+    the update stays waiting and is retried quietly until it goes through."""
+    down = [True]
+    get_state = DatabaseStorage.get_state
+
+    async def flaky(self: DatabaseStorage, key: Any) -> str | None:
+        if down[0]:
+            raise ConnectionError("the conversation store is unreachable")
+        return await get_state(self, key)
+
+    monkeypatch.setattr(DatabaseStorage, "get_state", flaky)
+    async with adopting_bot(emu, db, db_url):
+        user = emu.add_user(first_name="Emma", language_code="en")
+        await user.send("/start")
+        await user.wait_message("something went wrong")
+        await asyncio.sleep(2)  # several retries meanwhile, each failing
+        down[0] = False
+        await user.wait_message("Please choose", timeout=10)
+        await asyncio.sleep(0.5)
+    assert len(_sent_to(None, user.id, "something went wrong", emu=emu)) == 1
+    assert len(_sent_to(None, user.id, "Please choose", emu=emu)) == 1
